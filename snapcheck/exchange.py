@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from snapcheck.verdicts import Finding
+
 Headers = tuple[tuple[str, str], ...]
 
 
@@ -96,7 +98,8 @@ class Reply:
     first_byte_s: float | None = None
     elapsed_s: float = 0.0
     parts: tuple[StreamPart, ...] = ()
-    stream_findings: tuple[object, ...] = ()
+    stream_findings: tuple[Finding, ...] = ()
+    stream_ended_by: str | None = None
     transport_error: str | None = None
     tls_certificate_sha256: str | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)

@@ -19,6 +19,7 @@ import base64
 import hashlib
 import re
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -319,7 +320,9 @@ def answer_challenges(
     usable = [c for c in challenges if c.scheme in ACCEPTED_SCHEMES[method] and _strength(c) >= 0]
     if not usable:
         offered = ", ".join(sorted({c.scheme for c in challenges})) or "no readable challenge"
-        return None, f"cannot answer with {method}: the device offered {offered}"
+        problems = {p for c in challenges if c.scheme == "digest" and (p := _digest_problem(c))}
+        why = "".join(f"; {problem}" for problem in sorted(problems))
+        return None, f"cannot answer with {method}: the device offered {offered}{why}"
     best = max(usable, key=_strength)
     if best.scheme == "basic":
         return BasicAuth(user, password), None
@@ -332,3 +335,70 @@ def is_stale(challenges: Sequence[Challenge]) -> Challenge | None:
         if challenge.scheme == "digest" and (challenge.param("stale") or "").lower() == "true":
             return challenge
     return None
+
+
+class Credentials:
+    """A user's credentials and the answerer currently in use; thread-safe (nc must not repeat)."""
+
+    def __init__(
+        self,
+        user: str,
+        password: str,
+        method: str,
+        *,
+        cnonce_factory: Callable[[], str] = _new_cnonce,
+    ) -> None:
+        if method not in ACCEPTED_SCHEMES or method == "none":
+            raise ValueError(f"auth method must be basic, digest or auto, got {method!r}")
+        self.user = user
+        self.method = method
+        self._password = password
+        self._cnonce_factory = cnonce_factory
+        self._lock = threading.Lock()
+        # Basic needs no challenge, so it is sent pre-emptively.
+        self._auth: Authenticator | None = BasicAuth(user, password) if method == "basic" else None
+
+    def __repr__(self) -> str:
+        return f"Credentials(user={self.user!r}, method={self.method!r}, password=****)"
+
+    @property
+    def digest(self) -> DigestAuth | None:
+        """The Digest answerer in use, if any (e.g. to build a replayed nonce count)."""
+        with self._lock:
+            return self._auth if isinstance(self._auth, DigestAuth) else None
+
+    def header(self, method: str, uri: str, *, body: bytes = b"") -> str | None:
+        """The Authorization value for the next request, or None before any challenge."""
+        with self._lock:
+            return None if self._auth is None else self._auth.authorization(method, uri, body=body)
+
+    def answer(
+        self, challenge_values: Sequence[str], *, sent: bool, answered: bool
+    ) -> tuple[bool, tuple[str, ...]]:
+        """After a 401: whether to retry (a challenge answered or a stale nonce renewed), notes."""
+        parsed = parse_challenges(challenge_values)
+        notes = list(parsed.notes)
+        with self._lock:
+            stale = is_stale(parsed.challenges)
+            if sent and isinstance(self._auth, DigestAuth) and stale is not None:
+                try:
+                    self._auth.renew(stale)
+                except ValueError as exc:
+                    notes.append(f"stale nonce cannot be renewed: {exc}")
+                    return False, tuple(notes)
+                return True, tuple(notes)
+            # A refused answer to this very challenge, or refused Basic, is final.
+            if sent and (answered or isinstance(self._auth, BasicAuth)):
+                return False, tuple(notes)
+            auth, note = answer_challenges(
+                parsed.challenges,
+                self.user,
+                self._password,
+                self.method,
+                cnonce_factory=self._cnonce_factory,
+            )
+            if auth is None:
+                notes.append(note or "no challenge to answer")
+                return False, tuple(notes)
+            self._auth = auth
+            return True, tuple(notes)

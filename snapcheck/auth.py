@@ -387,9 +387,6 @@ class Credentials:
                     notes.append(f"stale nonce cannot be renewed: {exc}")
                     return False, tuple(notes)
                 return True, tuple(notes)
-            # A refused answer to this very challenge, or refused Basic, is final.
-            if sent and (answered or isinstance(self._auth, BasicAuth)):
-                return False, tuple(notes)
             auth, note = answer_challenges(
                 parsed.challenges,
                 self.user,
@@ -397,8 +394,10 @@ class Credentials:
                 self.method,
                 cnonce_factory=self._cnonce_factory,
             )
-            if auth is None:
-                notes.append(note or "no challenge to answer")
+            if note is not None:
+                notes.append(note)
+            # A refused answer to this very challenge, or refused Basic, is final.
+            if auth is None or (sent and (answered or isinstance(self._auth, BasicAuth))):
                 return False, tuple(notes)
             self._auth = auth
             return True, tuple(notes)

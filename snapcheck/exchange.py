@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from snapcheck.verdicts import Finding
+
+if TYPE_CHECKING:
+    # Only a type: importing it for real would pull zxing-cpp into every user of Reply.
+    from snapcheck.timecode import TimeCode
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -31,7 +36,11 @@ def header_value(headers: Headers, name: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A request exactly as sent: parameters keep their order, repeats and raw text."""
+    """A request exactly as sent: parameters keep their order, repeats and raw text.
+
+    ``timeout_s`` is the client's deadline for the exchange (for a stream: its read
+    window), when known; a reproducing curl line uses it as ``--max-time``.
+    """
 
     method: str
     base_url: str
@@ -42,6 +51,7 @@ class Request:
     user: str | None = None
     auth_method: str | None = None
     raw_query: str | None = None
+    timeout_s: float | None = None
 
     @property
     def query(self) -> str:
@@ -69,8 +79,29 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
+class PartImage:
+    """What decoding one part's body found; kept after the body itself is dropped.
+
+    ``problems`` is empty for a complete JPEG that decoded; ``timecode`` is the frame's
+    time code when one could be read.
+    """
+
+    width: int | None = None
+    height: int | None = None
+    problems: tuple[str, ...] = ()
+    timecode: TimeCode | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StreamPart:
-    """One part of a multipart stream: its headers, its body (or a digest of it) and timing."""
+    """One part of a multipart stream: its headers, its body (or a digest of it) and timing.
+
+    ``body`` is kept only for the last few parts (bounded memory); ``digest`` (SHA-256),
+    ``head`` (its first bytes) and ``image`` (what ``on_part`` found when the part
+    completed) are kept for every part, so that every part can be judged. ``offset`` is
+    the stream offset of the body's first byte. ``defect`` says why the body is missing
+    or incomplete (larger than the parser's cap, cut off when the stream ended).
+    """
 
     index: int
     headers: Headers
@@ -78,6 +109,12 @@ class StreamPart:
     first_byte_at: float
     completed_at: float
     body: bytes | None = None
+    declared_length: int | None = None
+    offset: int = 0
+    digest: str = ""
+    head: bytes = b""
+    defect: str | None = None
+    image: PartImage | None = None
 
 
 @dataclass(frozen=True, slots=True)

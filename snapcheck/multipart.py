@@ -29,7 +29,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 
-from snapcheck.checks.clause_ids import STREAM_BOUNDARY_1, STREAM_FRAMING_1
 from snapcheck.checks.framing import PADDING, FramingJudge
 from snapcheck.checks.tally import SHOWN_BYTES
 from snapcheck.exchange import PartImage, StreamPart
@@ -170,9 +169,9 @@ class MultipartReader:
         del self._buf[:count]
         self._consumed += count
 
-    def _stop(self, clause: str, problem: str) -> bool:
+    def _stop(self, problem: str) -> bool:
         """A fatal framing error: report it and read no further."""
-        self._judge.fatal(clause, problem, self._consumed)
+        self._judge.fatal(problem, self._consumed)
         self._state = _State.DISCARD
         return True
 
@@ -203,8 +202,7 @@ class MultipartReader:
             return False
         token = bytes(self._buf[: max(newline, 0)]).rstrip(b"\r \t")
         if not token.startswith(b"--") or len(token) <= 2:
-            problem = "without a boundary, and no boundary line first, the stream cannot be framed"
-            return self._stop(STREAM_BOUNDARY_1, problem)
+            return self._stop("no boundary declared, and the body does not start with one")
         self._tokens = (token,)
         self._judge.lead(starts_with_delimiter=True, expected=token)
         self._state = _State.DELIMITER
@@ -231,9 +229,7 @@ class MultipartReader:
         newline = self._buf.find(b"\n", 0, max(budget, 0))
         if newline < 0:
             if len(self._buf) >= budget:
-                return self._stop(
-                    STREAM_FRAMING_1, f"part headers exceed {self.max_header_bytes} bytes"
-                )
+                return self._stop(f"part headers exceed {self.max_header_bytes} bytes")
             return False
         line = bytes(self._buf[:newline])
         self._judge.line_break(line, "a part header line", self._consumed)
@@ -241,9 +237,7 @@ class MultipartReader:
             name, _, value = line.decode("latin-1").partition(":")
             part.headers.append((name.strip(), value.strip()))
         else:
-            self._judge.broken_line(
-                "a line among the part headers is not a header", line, self._consumed
-            )
+            self._judge.broken_header(line, self._consumed)
         part.header_bytes += newline + 1
         self._consume(newline + 1)
         return True
@@ -252,9 +246,7 @@ class MultipartReader:
         """The empty line after the headers; before any header it may be mere slack."""
         width = 1 if self._buf[0] == 0x0A else 2
         if self._part.header_bytes + width > self.max_header_bytes:
-            return self._stop(
-                STREAM_FRAMING_1, f"part headers exceed {self.max_header_bytes} bytes"
-            )
+            return self._stop(f"part headers exceed {self.max_header_bytes} bytes")
         if not self._part.headers:
             following = line_kind(self._buf, width)
             if following is LineKind.UNDECIDED:
@@ -286,7 +278,8 @@ class MultipartReader:
 
     def _oversized(self) -> None:
         part = self._part
-        self._judge.oversized(len(self._parts), part.offset, part.declared, self.max_part_bytes)
+        if part.declared is None:
+            self._judge.unbounded(len(self._parts), part.offset, self.max_part_bytes)
         part.storing = part.line_start = False
         part.declared = None
         part.body = bytearray()
@@ -422,7 +415,7 @@ class MultipartReader:
         breaks = LINE_BREAKS.match(self._buf)
         width = breaks.end() if breaks else 0
         if width > self.max_header_bytes:
-            return self._stop(STREAM_FRAMING_1, "endless line breaks after a part")
+            return self._stop("endless line breaks after a part")
         if len(self._buf) - width < max(len(token) for token in self._tokens):
             return False  # decide on a whole delimiter's worth of bytes, however they came
         for token in self._tokens:
@@ -444,7 +437,7 @@ class MultipartReader:
         newline = self._buf.find(b"\n", 0, limit)
         if newline < 0:
             if len(self._buf) >= limit:
-                return self._stop(STREAM_FRAMING_1, "a boundary line does not end")
+                return self._stop("a boundary line does not end")
             return False
         line = bytes(self._buf[:newline])
         self._judge.line_break(line, "a boundary line", self._consumed)

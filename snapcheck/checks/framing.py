@@ -108,9 +108,14 @@ class FramingJudge:
                 f"expected the body to start with {shown(expected)}",
             )
 
-    def fatal(self, clause: str, problem: str, offset: int) -> None:
-        """A deviation after which the stream cannot be read further."""
-        self._tally.note(clause, Verdict.FAIL, problem, f"at stream offset {offset}")
+    def fatal(self, problem: str, offset: int) -> None:
+        """A deviation after which no client can find the parts: reading stops here."""
+        self._tally.note(
+            STREAM_BOUNDARY_1,
+            Verdict.FAIL,
+            f"{problem}: no client can find the parts from here on",
+            f"at stream offset {offset}",
+        )
 
     def line_break(self, line: bytes, where: str, offset: int) -> None:
         """A line (without its LF) ended; CRLF is the norm, LF only is tolerated."""
@@ -129,20 +134,23 @@ class FramingJudge:
             problem = GAP_PROBLEMS.get(gap, PADDING)
             self.slack(problem, f"{shown(gap)} before the boundary at stream offset {offset}")
 
-    def broken_line(self, problem: str, line: bytes, offset: int) -> None:
-        """A line that should be a header is not (FAIL: clients drop the part or the stream)."""
+    def broken_header(self, line: bytes, offset: int) -> None:
+        """A line among a part's headers is not a header: ffmpeg refuses such a part."""
         self._tally.note(
-            STREAM_FRAMING_1, Verdict.FAIL, problem, f"line {shown(line)} at stream offset {offset}"
+            STREAM_PART_CT_1,
+            Verdict.FAIL,
+            "a part's header block holds a line that is not a header (ffmpeg and OpenCV"
+            " reject such a part)",
+            f"line {shown(line)} at stream offset {offset}",
         )
 
-    def oversized(self, index: int, offset: int, declared: int | None, limit: int) -> None:
-        """A part exceeded the parser's cap and was skipped."""
-        length = f" (Content-Length {declared})" if declared is not None else ""
+    def unbounded(self, index: int, offset: int, limit: int) -> None:
+        """A part ran past the parser's cap without a delimiter (its defect says the rest)."""
         self._tally.note(
-            STREAM_FRAMING_1,
+            STREAM_BOUNDARY_1,
             Verdict.FAIL,
-            f"a part is larger than {limit} bytes (no boundary in sight); it was skipped",
-            f"part {index} at stream offset {offset}{length}",
+            f"no boundary within {limit} bytes: a part never ends (it was skipped)",
+            f"part {index} starts at stream offset {offset}",
         )
 
     def length_too_long(self, index: int, declared: int, actual: int) -> None:

@@ -55,6 +55,8 @@ class Master:
     __slots__ = ("_data", "_lock", "_make")
 
     def __init__(self, data: bytes | None, make: Callable[[], bytes] | None) -> None:
+        if (data is None) == (make is None):
+            raise ValueError("a master is either encoded (data) or deferred (make), not both")
         self._data = data
         self._make = make
         self._lock = threading.Lock()

@@ -1,0 +1,177 @@
+"""The MJPEG stream (``fps >= 1``): ``multipart/x-mixed-replace`` paced by absolute deadlines.
+
+Strategy: one stream is one loop in its request handler. At each deadline
+``start + k/rate`` (on the injected clock's monotonic time, so the rate never drifts) it
+takes the camera's latest frame, has it encoded off the event loop, and writes one part.
+Each write is awaited before the next frame is taken, so a slow client simply gets the
+latest frame at its own pace and no queue ever grows. The rate delivered is
+``min(fps, profile.sustainable_rate(width, height), the source's capture rate)`` to
+emulate what the device model can sustain, and no part ever repeats the frame of the
+part before it (a stream of repeated frames is not "images at the set frame rate"): when
+a deadline comes before the camera captured anything new, the part waits for the next
+frame.
+
+Framing (what ffmpeg, go2rtc, VLC, Chromium and Home Assistant all accept): a leading
+boundary before the first part, then per part ``Content-Type: image/jpeg`` and
+``Content-Length`` headers, CRLF line ends, and the next boundary right after each JPEG so
+that clients which paint a part only when the next one starts paint it at once. There is
+no closing boundary: the stream ends when the client goes (or the device shuts down).
+
+What never belongs here: parameter parsing, JSON errors, encoding itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from reference_device.camera import Camera, Frame, NoFrameError
+from reference_device.clock import Clock
+from reference_device.params import SnapshotRequest
+from reference_device.profile import Profile
+
+logger = logging.getLogger(__name__)
+
+BOUNDARY = "snapcheckframe"
+CONTENT_TYPE = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+_DELIMITER = b"--" + BOUNDARY.encode("ascii") + b"\r\n"
+# The longest sleep between two looks at the clock and the client.
+_POLL_S = 0.25
+# The shortest wait for a frame the camera is late to capture (never a busy loop).
+_MIN_WAIT_S = 0.002
+
+Encode = Callable[[Frame, int, int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPlan:
+    """What one stream sends: which source, at which size, at which rate (frames/s)."""
+
+    source: str
+    width: int
+    height: int
+    rate: float
+    capture_period: float
+
+
+class StreamBroken(Exception):
+    """An unexpected error after the stream's headers went out; carries the open response.
+
+    The error middleware records the cause and returns the response as it is, because a
+    JSON error can no longer be sent once the multipart headers are on the wire.
+    """
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        super().__init__("the stream broke after its headers were sent")
+        self.response = response
+
+
+class Pacer:
+    """Absolute deadlines ``start + k/rate``; a late sender skips the slots it missed."""
+
+    def __init__(self, clock: Clock, rate: float) -> None:
+        if not rate > 0 or math.isinf(rate):
+            raise ValueError(f"a stream rate must be positive and finite, got {rate!r}")
+        self._clock = clock
+        self._rate = rate
+        self._start = clock.monotonic()
+        self._index = 0
+
+    @property
+    def index(self) -> int:
+        """The number of the slot the next frame belongs to."""
+        return self._index
+
+    def delay(self) -> float:
+        """Seconds until the next frame is due (0 when it is due already)."""
+        return max(0.0, self._start + self._index / self._rate - self._clock.monotonic())
+
+    def sent(self) -> None:
+        """Record that the due frame went out; the next slot is the first still ahead."""
+        # A client that stalled past the next deadline must not get a burst of catch-up
+        # frames (more parts than asked is a FAIL): the missed slots are skipped.
+        upcoming = math.floor((self._clock.monotonic() - self._start) * self._rate) + 1
+        self._index = max(self._index + 1, upcoming)
+
+
+def multipart_part(jpeg: bytes) -> bytes:
+    """One part: its headers, the JPEG, and the delimiter that opens the next part."""
+    head = f"Content-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode("ascii")
+    return head + jpeg + b"\r\n" + _DELIMITER
+
+
+def stream_plan(request: SnapshotRequest, profile: Profile) -> StreamPlan:
+    """What a stream request gets: its size, at the lowest of fps, model and source rates."""
+    if request.fps is None:
+        raise ValueError("a stream needs fps")
+    width, height = request.served_size
+    capture_fps = profile.source(request.source).fps
+    rate = min(request.fps, profile.sustainable_rate(width, height), capture_fps)
+    return StreamPlan(request.source, width, height, rate, 1.0 / capture_fps)
+
+
+async def stream_snapshots(
+    request: web.Request, plan: StreamPlan, camera: Camera, encode: Encode
+) -> web.StreamResponse:
+    """Serve an MJPEG stream until the client leaves; NoFrameError before the first part."""
+    # The first frame is encoded before the headers, so "no data" can still be JSON.
+    sent = camera.latest(plan.source)
+    jpeg = await encode(sent, plan.width, plan.height)
+    response = web.StreamResponse(
+        headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    pacer = Pacer(camera.clock, plan.rate)
+    try:
+        await response.write(_DELIMITER)
+        while True:
+            await response.write(multipart_part(jpeg))
+            pacer.sent()
+            if not await _next_slot(pacer, request):
+                break
+            fresh = await _fresh_frame(request, plan, camera, sent)
+            if fresh is None:
+                break
+            sent = fresh
+            jpeg = await encode(sent, plan.width, plan.height)
+    except ConnectionResetError:
+        logger.debug("stream client left at slot %d", pacer.index)
+    except NoFrameError as exc:
+        logger.warning("stream of %s ended at slot %d: %s", plan.source, pacer.index, exc)
+    except Exception as exc:
+        raise StreamBroken(response) from exc
+    return response
+
+
+async def _next_slot(pacer: Pacer, request: web.Request) -> bool:
+    """Wait until the next frame is due; False when the client left meanwhile."""
+    # Re-reading the clock after each sleep lets an injected clock (a ManualClock in
+    # tests) pace the stream, and notices a client that left during a long wait.
+    while (delay := pacer.delay()) > 0:
+        await asyncio.sleep(min(delay, _POLL_S))
+        if _client_gone(request):
+            return False
+    return not _client_gone(request)
+
+
+async def _fresh_frame(
+    request: web.Request, plan: StreamPlan, camera: Camera, sent: Frame
+) -> Frame | None:
+    """The latest frame once it is newer than ``sent``; None when the client left."""
+    while (frame := camera.latest(plan.source)).seq == sent.seq:
+        if _client_gone(request):
+            return None
+        # The next capture is due one capture period after the last one.
+        due_in = frame.captured_at + plan.capture_period - camera.clock.now()
+        await asyncio.sleep(min(max(due_in, _MIN_WAIT_S), _POLL_S))
+    return frame
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()

@@ -1,0 +1,126 @@
+"""``python -m reference_device``: where it listens, how it stops, how it refuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reference_device.__main__ import main
+
+TIMEOUT_S = 30.0
+
+
+def start_device(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reference_device", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def first_line(process: subprocess.Popen[str]) -> str:
+    """The first line the device prints on stdout, read with a deadline."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(TIMEOUT_S):
+            raise AssertionError(f"no line on stdout within {TIMEOUT_S} s")
+    return process.stdout.readline()
+
+
+@pytest.fixture
+def device() -> Iterator[subprocess.Popen[str]]:
+    process = start_device("--port", "0", "--profile", "minimal")
+    yield process
+    if process.poll() is None:
+        process.kill()
+    process.communicate(timeout=TIMEOUT_S)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_prints_where_it_listens_first_and_stops_cleanly_on_a_signal(
+    device: subprocess.Popen[str], signum: signal.Signals
+) -> None:
+    line = first_line(device)
+    match = re.fullmatch(r"listening on (http://127\.0\.0\.1:(\d+))\n", line)
+    assert match, line
+    assert int(match.group(2)) > 0
+    with urllib.request.urlopen(match.group(1) + "/api/camera/caps", timeout=TIMEOUT_S) as reply:
+        assert json.load(reply)["success"] is True
+    device.send_signal(signum)
+    _, stderr = device.communicate(timeout=TIMEOUT_S)
+    assert device.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def run_failing(*args: str) -> tuple[int, list[str]]:
+    process = start_device(*args)
+    _, stderr = process.communicate(timeout=TIMEOUT_S)
+    return process.returncode, stderr.splitlines()
+
+
+def test_a_bad_profile_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    profile = tmp_path / "broken.toml"
+    profile.write_text("max_fps = 'fast'\n", encoding="utf-8")
+    status, lines = run_failing("--profile", str(profile))
+    assert status == 2
+    assert len(lines) == 1, lines
+    assert str(profile) in lines[0]
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status, lines = run_failing("--profile", "minimal", "--port", str(port))
+    assert status == 2
+    assert len(lines) == 1, lines
+    assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["--port", "http"], "invalid port 'http'"),
+        (["--port", "70000"], "invalid port '70000'"),
+        (["--port", "-1"], "invalid port '-1'"),
+        (["--profile", "no-such-model"], "no such profile"),
+        (["--profile", "/nonexistent/model.toml"], "/nonexistent/model.toml"),
+        (["--external-url", "ftp://camera/"], "invalid URL 'ftp://camera/'"),
+        (["--external-url", "camera.local"], "invalid URL 'camera.local'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+        (
+            ["--profile", "minimal", "--external-url", "http://127.0.0.1:9/"],
+            "has no external source",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_problem_and_exit_2(
+    argv: list[str], names: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status: int | str | None
+    try:
+        status = main(argv)
+    except SystemExit as exit_:
+        status = exit_.code  # argparse's own refusals exit from inside parse_args
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("reference_device: error: ")
+    assert names in lines[0]

@@ -77,6 +77,7 @@ class _Part:
         self.storing = emit
         self.emit = emit
         self.line_start = emit
+        self.ends_in_cr = False
 
     def header(self, name: str) -> list[str]:
         return [value for key, value in self.headers if key.lower() == name]
@@ -179,13 +180,18 @@ class MultipartReader:
         """Decide how the body begins: with a delimiter line (as ffmpeg needs) or not."""
         if not self._tokens:
             return self._sniff_boundary()
+        breaks = LINE_BREAKS.match(self._buf)
+        width = breaks.end() if breaks else 0  # CRLF before the first boundary (ESP32-CAM)
+        if width > self.max_header_bytes:
+            return self._stop("endless line breaks before the first boundary")
         for token in self._tokens:
-            if self._buf.startswith(token):
+            if self._buf.startswith(token, width):
+                self._judge.lead(starts_with_delimiter=width == 0, expected=token)
+                self._consume(width)
                 self._tokens = (token,)
-                self._judge.lead(starts_with_delimiter=True, expected=token)
                 self._state = _State.DELIMITER
                 return True
-            if token.startswith(self._buf):
+            if token.startswith(self._buf[width : width + len(token)]):
                 return False
         self._judge.lead(starts_with_delimiter=False, expected=self._tokens[0])
         self._begin_part()
@@ -324,6 +330,7 @@ class MultipartReader:
         self._take(body_end)
         self._consume(delimiter - body_end)
         self._state = _State.DELIMITER
+        part.size -= part.ends_in_cr  # the CR of the delimiter's CRLF is not the body's
         if part.declared is not None:
             self._judge.length_too_long(len(self._parts), part.declared, part.size)
         self._trim_line_break()
@@ -339,6 +346,7 @@ class MultipartReader:
             self._oversized()
         if part.storing:
             part.body += self._buf[:count]
+        part.ends_in_cr = self._buf[count - 1] == 0x0D
         part.size += count
         part.line_start = False
         self._consume(count)

@@ -7,9 +7,11 @@ JSON envelope. A valid snapshot request is served by the handler of its ``Mode``
 one live JPEG, one JPEG from history, or an MJPEG stream. Encoding always runs in the
 device's own thread pool, never on the event loop.
 
-``error_middleware`` turns any unexpected exception into error 14 (logged, and kept in
-``Device.errors`` so that an in-process runner can re-raise it in the test that caused it):
-never a 5xx, never a stack trace on the wire. Malformed HTTP that aiohttp refuses before
+``error_middleware`` answers every exception with the envelope: what a client causes
+(``CLIENT_FAULTS``: a body that does not decode, a client that left) with its code, and
+anything unexpected with error 14, logged and kept in ``Device.errors`` so that an
+in-process runner can re-raise it in the test that caused it: never a 5xx, never a stack
+trace on the wire. Malformed HTTP that aiohttp refuses before
 any handler runs (a bad request line, raw non-ASCII bytes in the target) stays aiohttp's
 own 400: a protocol-level refusal, not an API reply.
 
@@ -208,6 +210,17 @@ HTTP_EXCEPTION_CODES: Mapping[int, ErrorCode] = {
     413: ErrorCode.PARAMETER_TOO_BIG,
 }
 
+# Exceptions a client causes, never a bug of the device: answered, logged, not kept.
+CLIENT_FAULTS: Mapping[type[Exception], ApiError] = {
+    # A form body whose Content-Encoding does not decode.
+    web.RequestPayloadError: ApiError(
+        ErrorCode.INVALID_PARAMETER,
+        description="invalid parameter value: the request body cannot be read",
+    ),
+    # The client left while its request was read or the reply begun: nobody reads this.
+    ConnectionError: ApiError(ErrorCode.PROCESSING_ERROR, description="connection lost"),
+}
+
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     """Every request: the path first (error 2), then the method (error 3), then the endpoint."""
@@ -223,7 +236,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
 async def error_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Any exception becomes a JSON error (14 when unexpected), logged and kept."""
+    """Any exception becomes a JSON error: a client's fault its code, else 14 (logged, kept)."""
     try:
         return await handler(request)
     except StreamBroken as exc:
@@ -242,6 +255,10 @@ async def error_middleware(
         )
         return error_reply(ApiError(code))
     except Exception as exc:
+        fault = next((e for kind, e in CLIENT_FAULTS.items() if isinstance(exc, kind)), None)
+        if fault is not None:
+            logger.info("%s %s: %s (%r)", request.method, request.path, fault.text, exc)
+            return error_reply(fault)
         logger.exception("error 14 for %s %s", request.method, request.rel_url)
         request.app[DEVICE].errors.append(exc)
         return error_reply(ApiError(ErrorCode.PROCESSING_ERROR))

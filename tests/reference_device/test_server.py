@@ -6,12 +6,14 @@ the frames still unless a test moves time, so what a reply shows is exactly pred
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import io
 import json
 import socket
 import string
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
@@ -385,6 +387,45 @@ def test_a_multipart_form_body_is_not_read(url: str) -> None:
     headers = {"Content-Type": "multipart/form-data; boundary=b"}
     reply = exchange(url, "POST", f"{SNAPSHOT}?height=480", body.encode(), headers)
     assert reply.error() == (11, "width")
+
+
+def send_raw(url: str, head: bytes, body: bytes) -> socket.socket:
+    """Open a connection and write a hand-made request (for what http.client refuses)."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None
+    connection = socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT_S)
+    connection.sendall(head + b"\r\n\r\n" + body)
+    return connection
+
+
+def test_a_body_that_does_not_decode_is_error_12_not_a_device_fault() -> None:
+    head = (
+        b"POST /api/camera/snapshot HTTP/1.1\r\nHost: device\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: 20"
+    )
+    with DeviceThread(DeviceOptions(profile=PROFILE, clock=ManualClock())) as running:
+        with send_raw(running.url, head, b"width=640&height=480") as connection:
+            reply = connection.makefile("rb").read()
+        assert reply.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert b"\r\nContent-Type: application/json\r\n" in reply
+        assert json.loads(reply.partition(b"\r\n\r\n")[2])["error"]["code"] == 12
+        assert running.shutdown() == []
+
+
+def test_a_client_leaving_mid_body_is_not_a_device_fault() -> None:
+    head = (
+        b"POST /api/camera/snapshot HTTP/1.1\r\nHost: device\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100"
+    )
+    with DeviceThread(DeviceOptions(profile=PROFILE, clock=ManualClock())) as running:
+        idle = running.call(lambda: len(asyncio.all_tasks()))
+        send_raw(running.url, head, b"width=640").close()
+        deadline = time.monotonic() + TIMEOUT_S
+        while running.call(lambda: len(asyncio.all_tasks())) > idle:
+            assert time.monotonic() < deadline, "the request's task never ended"
+            time.sleep(0.02)
+        assert running.shutdown() == []
 
 
 def test_an_unexpected_error_is_json_14_and_kept_for_the_caller(

@@ -1,0 +1,1 @@
+"""Tests of snapcheck.checks; a package so that the helpers in tests/snapcheck import."""

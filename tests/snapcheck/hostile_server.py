@@ -9,6 +9,9 @@ stopping the server releases them at once.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import re
 import socket
 import ssl
 import struct
@@ -16,6 +19,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 Handler = Callable[["Connection"], None]
 # A client that gave up (its deadline passed) closes its end: that is the point of the test.
@@ -154,3 +163,94 @@ def running_server(handler: Handler, *, tls: ssl.SSLContext | None = None) -> It
             thread.join(5)
     if server.errors:
         raise server.errors[0]
+
+
+class DigestDevice:
+    """A device that checks Digest answers per RFC 7616, computed here independently."""
+
+    realm = "http-auth@example.org"
+    user = "Mufasa"
+    password = "Circle of Life"
+
+    def __init__(self, algorithm: str = "SHA-256", body: bytes = b"\xff\xd8\xff\xd9") -> None:
+        self.algorithm = algorithm
+        self.body = body
+        self.nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
+        self.old_nonces: set[str] = set()
+        self.last_nc: dict[str, int] = {}
+        self.seen: list[dict[str, str]] = []
+        self.lock = threading.Lock()
+
+    def rotate(self) -> None:
+        """Issue a new nonce; the old one is answered with stale=true from now on."""
+        self.old_nonces.add(self.nonce)
+        self.nonce = self.nonce[::-1]
+
+    def _h(self, text: str) -> str:
+        name = "sha256" if self.algorithm.startswith("SHA-256") else "md5"
+        return hashlib.new(name, text.encode()).hexdigest()
+
+    def verdict(self, method: str, uri: str, header: str | None) -> str:
+        """ok, stale, or challenge (no, wrong or replayed credentials)."""
+        if header is None or not header.startswith("Digest "):
+            return "challenge"
+        fields = {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|[^,\s]+)', header)}
+        self.seen.append(fields)
+        ha1 = self._h(f"{fields['username']}:{self.realm}:{self.password}")
+        ha2 = self._h(f"{method}:{uri}")
+        nonce, nc = fields["nonce"], fields["nc"]
+        expected = self._h(f"{ha1}:{nonce}:{nc}:{fields['cnonce']}:auth:{ha2}")
+        if fields["username"] != self.user or fields["response"] != expected:
+            return "challenge"
+        if nonce in self.old_nonces:
+            return "stale"
+        if nonce != self.nonce or int(nc, 16) <= self.last_nc.get(nonce, 0):
+            return "challenge"
+        self.last_nc[nonce] = int(nc, 16)
+        return "ok"
+
+    def __call__(self, conn: Connection) -> None:
+        conn.read_request()
+        method, uri, _ = conn.request_line.split(" ")
+        with self.lock:
+            verdict = self.verdict(method, uri, conn.header("Authorization"))
+            challenge = (
+                f'Digest realm="{self.realm}", qop="auth", algorithm={self.algorithm},'
+                f' nonce="{self.nonce}"' + (", stale=true" if verdict == "stale" else "")
+            )
+        if verdict == "ok":
+            conn.send(response(headers=(("Content-Type", "image/jpeg"),), body=self.body))
+            return
+        body = b'{"success": false, "error": {"code": 9}}'
+        headers = (("WWW-Authenticate", challenge), ("Content-Type", "application/json"))
+        conn.send(response("401 Unauthorized", headers, body))
+
+
+def self_signed_tls(directory: Path) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context with a fresh self-signed certificate, and its SHA-256 fingerprint."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "intercom")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return context, hashlib.sha256(der).hexdigest()

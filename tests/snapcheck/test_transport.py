@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import re
-import ssl
 import threading
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from hostile_server import Connection, response, running_server
+from hostile_server import Connection, DigestDevice, response, running_server, self_signed_tls
 
 from snapcheck.exchange import PartImage, Request
 from snapcheck.transport import DEVICE_UNREACHABLE, Transport
@@ -192,37 +185,8 @@ def test_a_redirect_is_recorded_and_not_followed() -> None:
     assert len(server.connections) == 1
 
 
-def _self_signed(directory: Path) -> tuple[ssl.SSLContext, str]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "intercom")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
-    der = certificate.public_bytes(serialization.Encoding.DER)
-    return context, hashlib.sha256(der).hexdigest()
-
-
 def test_tls_without_verification_records_the_certificate_fingerprint(tmp_path: Path) -> None:
-    context, fingerprint = _self_signed(tmp_path)
+    context, fingerprint = self_signed_tls(tmp_path)
     with running_server(answer_jpeg, tls=context) as server:
         transport = Transport(server.url)
         reply = transport.exchange(_snapshot(transport))
@@ -231,7 +195,7 @@ def test_tls_without_verification_records_the_certificate_fingerprint(tmp_path: 
 
 
 def test_tls_with_verification_refuses_a_self_signed_certificate(tmp_path: Path) -> None:
-    context, _ = _self_signed(tmp_path)
+    context, _ = self_signed_tls(tmp_path)
     with running_server(answer_jpeg, tls=context) as server:
         transport = Transport(server.url, verify_tls=True, timeout_s=2)
         reply = transport.exchange(_snapshot(transport))
@@ -348,64 +312,6 @@ def test_the_password_never_appears_in_the_transport_or_its_replies() -> None:
     assert "s3cret" not in repr(reply.request)
     assert reply.request.user == "admin" and reply.request.auth_method == "basic"
     assert server.connections[0].header("Authorization") == "Basic YWRtaW46czNjcmV0"
-
-
-class DigestDevice:
-    """A device that checks Digest answers per RFC 7616, computed here independently."""
-
-    realm = "http-auth@example.org"
-    user = "Mufasa"
-    password = "Circle of Life"
-
-    def __init__(self, algorithm: str = "SHA-256") -> None:
-        self.algorithm = algorithm
-        self.nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
-        self.old_nonces: set[str] = set()
-        self.last_nc: dict[str, int] = {}
-        self.seen: list[dict[str, str]] = []
-        self.lock = threading.Lock()
-
-    def rotate(self) -> None:
-        self.old_nonces.add(self.nonce)
-        self.nonce = self.nonce[::-1]
-
-    def _h(self, text: str) -> str:
-        name = "sha256" if self.algorithm.startswith("SHA-256") else "md5"
-        return hashlib.new(name, text.encode()).hexdigest()
-
-    def verdict(self, method: str, uri: str, header: str | None) -> str:
-        if header is None or not header.startswith("Digest "):
-            return "challenge"
-        fields = {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|[^,\s]+)', header)}
-        self.seen.append(fields)
-        ha1 = self._h(f"{fields['username']}:{self.realm}:{self.password}")
-        ha2 = self._h(f"{method}:{uri}")
-        nonce, nc = fields["nonce"], fields["nc"]
-        expected = self._h(f"{ha1}:{nonce}:{nc}:{fields['cnonce']}:auth:{ha2}")
-        if fields["username"] != self.user or fields["response"] != expected:
-            return "challenge"
-        if nonce in self.old_nonces:
-            return "stale"
-        if nonce != self.nonce or int(nc, 16) <= self.last_nc.get(nonce, 0):
-            return "challenge"
-        self.last_nc[nonce] = int(nc, 16)
-        return "ok"
-
-    def __call__(self, conn: Connection) -> None:
-        conn.read_request()
-        method, uri, _ = conn.request_line.split(" ")
-        with self.lock:
-            verdict = self.verdict(method, uri, conn.header("Authorization"))
-            challenge = (
-                f'Digest realm="{self.realm}", qop="auth", algorithm={self.algorithm},'
-                f' nonce="{self.nonce}"' + (", stale=true" if verdict == "stale" else "")
-            )
-        if verdict == "ok":
-            conn.send(response(headers=(("Content-Type", "image/jpeg"),), body=JPEG))
-            return
-        body = b'{"success": false, "error": {"code": 9}}'
-        headers = (("WWW-Authenticate", challenge), ("Content-Type", "application/json"))
-        conn.send(response("401 Unauthorized", headers, body))
 
 
 @pytest.mark.parametrize("method", ["auto", "digest"])

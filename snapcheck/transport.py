@@ -80,6 +80,9 @@ def _parse_base_url(base_url: str) -> _Target:
         raise UsageError(f"the device URL must be http:// or https://host, got {base_url!r}")
     if parts.query or parts.fragment:
         raise UsageError(f"the device URL must not carry a query or fragment: {base_url!r}")
+    if parts.username is not None or parts.password is not None:
+        # Credentials in the URL would end up in every Request.url, curl line and report.
+        raise UsageError("give credentials as user and password, not inside the device URL")
     default_port = 443 if parts.scheme == "https" else 80
     return _Target(parts.scheme, parts.hostname, port or default_port, parts.path.rstrip("/"))
 

@@ -4,7 +4,9 @@ Each connection runs a handler in its own thread: it reads the request and then 
 whatever the test scripts (answer well, stall, dribble, lie, reset). Errors raised in
 a handler thread are kept and re-raised when the server stops, so a broken fixture
 never passes silently. Handlers wait on ``server.stopping`` instead of sleeping, so
-stopping the server releases them at once.
+stopping the server releases them at once. ``DigestDevice`` is a handler that checks
+Digest answers per RFC 7616, computed here independently of ``snapcheck.auth``;
+``self_signed_tls`` makes a server TLS context for the TLS tests.
 """
 
 from __future__ import annotations

@@ -268,7 +268,14 @@ def test_concurrent_exchanges_from_threads_all_complete() -> None:
 
 @pytest.mark.parametrize(
     "base_url",
-    ["ftp://device", "http://", "http://device:99999", "http://device/?q=1", "device:80"],
+    [
+        "ftp://device",
+        "http://",
+        "http://device:99999",
+        "http://device/?q=1",
+        "device:80",
+        "http://admin:secret@device",
+    ],
 )
 def test_a_malformed_base_url_is_a_usage_error(base_url: str) -> None:
     with pytest.raises(UsageError):

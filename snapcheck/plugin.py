@@ -1,0 +1,234 @@
+"""The pytest plugin: options, Hypothesis profiles, the device fixture and verdict bookkeeping.
+
+Strategy: fixtures are thin; the logic lives in plain code (``settings.py``,
+``device.py``, ``recorder.py``, ``report``). The root conftest.py loads this plugin.
+Every conformance test cites its clauses with ``@pytest.mark.clause(...)``; the
+plugin turns each test's outcome into a verdict (PASS, NON-STRICT, INFORMATIONAL,
+UNSUPPORTED, FAIL, DEVICE-UNREACHABLE), and writes the run's report at the end.
+
+This module may import ``reference_device`` only to start the bundled device when no
+``--device`` is given; it then talks to it over HTTP like to any other device.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+from snapcheck.device import DeviceUnderTest, DeviceUnreachable, Unsupported
+from snapcheck.recorder import RunRecorder
+from snapcheck.settings import OPTIONS, Settings, resolve_settings
+from snapcheck.verdicts import DeviceFailure, UsageError, Verdict
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+RECORDER_KEY = pytest.StashKey[RunRecorder]()
+STARTED_KEY = pytest.StashKey[datetime]()
+DEVICE_KEY = pytest.StashKey[DeviceUnderTest]()
+REPORT_DIR_KEY = pytest.StashKey[Path]()
+
+# Profiles are registered once; the plugin picks one unless --hypothesis-profile is given.
+_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+hypothesis_settings.register_profile(
+    "dev", max_examples=25, deadline=None, suppress_health_check=_QUIET
+)
+hypothesis_settings.register_profile(
+    "ci", max_examples=25, deadline=None, derandomize=True, print_blob=True, database=None,
+    suppress_health_check=_QUIET,
+)
+hypothesis_settings.register_profile(
+    "device", max_examples=8, deadline=None, database=None, print_blob=True,
+    suppress_health_check=_QUIET,
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add snapcheck's options (also settable by environment variable and ini)."""
+    group = parser.getgroup("snapcheck", "snapcheck conformance run")
+    for option in OPTIONS:
+        parser.addini(option.ini, f"{option.help} (or ${option.env})", default=None)
+        if option.field == "strict":
+            # pytest already owns --strict; snapcheck reads it (see _cli_values).
+            continue
+        group.addoption(option.flag, dest=f"snapcheck_{option.field}", default=None,
+                        help=f"{option.help} [env {option.env}]")
+
+
+def _cli_values(config: pytest.Config) -> dict[str, object | None]:
+    values: dict[str, object | None] = {}
+    for option in OPTIONS:
+        if option.field == "strict":
+            values["strict"] = bool(config.getoption("strict", default=False)) or None
+        else:
+            values[option.field] = config.getoption(f"snapcheck_{option.field}")
+    return values
+
+
+def _choose_hypothesis_profile(config: pytest.Config, settings: Settings) -> str:
+    chosen = config.getoption("hypothesis_profile", default=None)
+    if chosen:
+        return str(chosen)
+    if not settings.bundled:
+        return "device"
+    return "ci" if os.environ.get("CI") else "dev"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve the settings once, pick the Hypothesis profile and register the markers."""
+    config.addinivalue_line(
+        "markers", "clause(*ids): the catalogue clauses this conformance test judges"
+    )
+    config.addinivalue_line("markers", "quick: part of the quick conformance selection")
+    ini = {option.ini: config.getini(option.ini) for option in OPTIONS}
+    try:
+        settings = resolve_settings(_cli_values(config), os.environ, ini)
+    except UsageError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[RECORDER_KEY] = RunRecorder()
+    config.stash[STARTED_KEY] = datetime.now(UTC)
+    profile = _choose_hypothesis_profile(config, settings)
+    hypothesis_settings.load_profile(profile)
+    config.option.hypothesis_profile = profile
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Show the effective settings, credentials masked."""
+    settings = config.stash[SETTINGS_KEY]
+    described = ", ".join(f"{key}={value}" for key, value in settings.describe().items())
+    return [f"snapcheck: {described}",
+            f"snapcheck: hypothesis profile {config.option.hypothesis_profile}"]
+
+
+def clause_ids(item: pytest.Item) -> tuple[str, ...]:
+    """The clause IDs a test cites with its clause markers."""
+    ids: list[str] = []
+    for marker in item.iter_markers("clause"):
+        ids.extend(str(arg) for arg in marker.args)
+    return tuple(dict.fromkeys(ids))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Apply --clauses: keep only conformance tests citing a selected clause."""
+    settings = config.stash[SETTINGS_KEY]
+    if not settings.clauses:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        cited = clause_ids(item)
+        (kept if not cited or settings.selects(cited) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@contextmanager
+def _device_base_url(settings: Settings) -> Iterator[str]:
+    if settings.device is not None:
+        yield settings.device
+        return
+    from reference_device import running_reference_device  # noqa: PLC0415 - bundled only
+
+    with running_reference_device(profile=settings.reference_profile, preroll=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def snapcheck_settings(pytestconfig: pytest.Config) -> Settings:
+    """The effective settings of this run; override to change them in a test session."""
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig: pytest.Config, snapcheck_settings: Settings) -> Iterator[DeviceUnderTest]:
+    """The device under test: the bundled reference device, or --device. Override to swap it."""
+    recorder = pytestconfig.stash[RECORDER_KEY]
+    with _device_base_url(snapcheck_settings) as base_url:
+        dut = DeviceUnderTest.connect(base_url, snapcheck_settings, recorder)
+        pytestconfig.stash[DEVICE_KEY] = dut
+        try:
+            yield dut
+        finally:
+            dut.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Open a record for a conformance test and close it with the verdict its outcome earns."""
+    if "device" not in getattr(item, "fixturenames", ()):
+        return (yield)
+    recorder = item.config.stash[RECORDER_KEY]
+    cited = clause_ids(item)
+    if not cited:
+        raise UsageError(f"{item.nodeid} judges a device but cites no clause (@pytest.mark.clause)")
+    recorder.begin(item.nodeid, cited)
+    started = time.perf_counter()
+    try:
+        result = yield
+    except DeviceFailure:
+        recorder.end(Verdict.FAIL, time.perf_counter() - started)
+        raise
+    except Unsupported as unsupported:
+        recorder.end(Verdict.UNSUPPORTED, time.perf_counter() - started, str(unsupported))
+        pytest.skip(f"UNSUPPORTED: {unsupported}")
+    except DeviceUnreachable as unreachable:
+        recorder.end(Verdict.DEVICE_UNREACHABLE, time.perf_counter() - started, str(unreachable))
+        raise
+    except BaseException as error:
+        recorder.end(Verdict.FAIL, time.perf_counter() - started, f"suite error: {error!r}")
+        raise
+    if not recorder.findings_so_far():
+        recorder.end(Verdict.FAIL, time.perf_counter() - started, "recorded no finding")
+        raise UsageError(f"{item.nodeid} passed without recording any finding: it cannot fail")
+    recorder.end(None, time.perf_counter() - started)
+    return result
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Once the device is unreachable, later tests say so instead of failing one by one."""
+    dut = item.config.stash.get(DEVICE_KEY, None)
+    if dut is not None and dut.unreachable and "device" in getattr(item, "fixturenames", ()):
+        recorder = item.config.stash[RECORDER_KEY]
+        recorder.begin(item.nodeid, clause_ids(item))
+        recorder.end(Verdict.DEVICE_UNREACHABLE, 0.0, dut.unreachable_reason)
+        pytest.skip(f"DEVICE-UNREACHABLE: {dut.unreachable_reason}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the run's report and make the exit status follow the verdicts."""
+    config = session.config
+    if RECORDER_KEY not in config.stash:
+        return
+    recorder = config.stash[RECORDER_KEY]
+    if not recorder.records:
+        return
+    from snapcheck.report import write_run_report  # noqa: PLC0415 - only when a run happened
+
+    settings = config.stash[SETTINGS_KEY]
+    dut = config.stash.get(DEVICE_KEY, None)
+    config.stash[REPORT_DIR_KEY] = write_run_report(
+        settings, recorder, dut.identity() if dut else {}, config.stash[STARTED_KEY],
+        datetime.now(UTC), seed=str(config.getoption("hypothesis_seed", default=None) or ""),
+    )
+    if exitstatus == 0 and recorder.failed(strict=settings.strict):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End the run with the report's path and the verdict counts."""
+    config = terminalreporter.config
+    if REPORT_DIR_KEY not in config.stash:
+        return
+    counts = config.stash[RECORDER_KEY].counts()
+    summary = ", ".join(f"{counts.get(v, 0)} {v.value}" for v in Verdict)
+    terminalreporter.write_sep("=", "snapcheck verdicts by clause")
+    terminalreporter.write_line(f"snapcheck: {summary}")
+    terminalreporter.write_line(f"snapcheck: report in {config.stash[REPORT_DIR_KEY]}")

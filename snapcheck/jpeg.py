@@ -56,6 +56,8 @@ SUBSAMPLING_NAMES: dict[tuple[tuple[int, int], ...], str] = {
 # RST0-7 (which belong to the scan) or 0xFF (fill); the lookahead keeps the match on
 # the last 0xFF of a fill run, where the marker starts.
 _NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+# "<_io.BytesIO object at 0x7f...>" in Pillow's messages.
+_OBJECT_ADDRESS = re.compile(r" ?<[^<>]* at 0x[0-9a-fA-F]+>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +298,9 @@ def open_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
             return Decoded(None, f"Pillow refused a decompression bomb: {exc}")
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             # OSError covers UnidentifiedImageError and truncated or broken data streams.
-            return Decoded(None, f"Pillow cannot decode it: {type(exc).__name__}: {exc}")
+            # Pillow names the file object by its address: drop it, so messages repeat.
+            message = _OBJECT_ADDRESS.sub("", str(exc))
+            return Decoded(None, f"Pillow cannot decode it: {type(exc).__name__}: {message}")
     return Decoded(image, None)
 
 

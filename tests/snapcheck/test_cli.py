@@ -59,33 +59,36 @@ def snapcheck(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
 
 
 @pytest.fixture(scope="module")
-def device() -> Iterator[str]:
-    """The bundled reference device, once for the module."""
+def reference_url() -> Iterator[str]:
+    """The base URL of the bundled reference device, started once for the module."""
     with running_reference_device() as url:
         yield url
 
 
-def test_a_conforming_snapshot_exits_0(device: str) -> None:
-    done = snapcheck("validate", f"{device}/api/camera/snapshot?width=640&height=480")
+def test_a_conforming_snapshot_exits_0(reference_url: str) -> None:
+    done = snapcheck("validate", f"{reference_url}/api/camera/snapshot?width=640&height=480")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert "[PASS] JPEG-SIZE-1: answered a 640x480 JPEG, an acceptable outcome" in lines
     assert lines[-1].startswith("summary: ") and lines[-1].endswith("-> conforming")
-    assert f"== GET {device}/api/camera/caps" in lines
+    assert f"== GET {reference_url}/api/camera/caps" in lines
 
 
-def test_a_refused_pair_and_a_stream_conform_too(device: str) -> None:
-    refused = snapcheck("validate", f"{device}/api/camera/snapshot?width=641&height=480")
+def test_a_refused_pair_and_a_stream_conform_too(reference_url: str) -> None:
+    refused = snapcheck("validate", f"{reference_url}/api/camera/snapshot?width=641&height=480")
     stream = snapcheck(
-        "validate", f"{device}/api/camera/snapshot?width=160&height=120&fps=2", "--duration", "1.5"
+        "validate",
+        f"{reference_url}/api/camera/snapshot?width=160&height=120&fps=2",
+        "--duration",
+        "1.5",
     )
     assert (refused.returncode, stream.returncode) == (0, 0), refused.stdout + stream.stdout
     assert "[PASS] SNAP-WH-1: answered error 12 naming width" in refused.stdout
     assert "[PASS] STREAM-CT-1:" in stream.stdout
 
 
-def test_json_output_carries_findings_and_the_exit_status(device: str) -> None:
-    done = snapcheck("validate", f"{device}/api/camera/caps", "--json")
+def test_json_output_carries_findings_and_the_exit_status(reference_url: str) -> None:
+    done = snapcheck("validate", f"{reference_url}/api/camera/caps", "--json")
     document = json.loads(done.stdout)
     assert (done.returncode, document["exit_status"]) == (0, 0)
     clauses = {f["clause"] for x in document["exchanges"] for f in x["findings"]}

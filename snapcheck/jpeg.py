@@ -145,14 +145,17 @@ class _Walk:
         self.eoi: int | None = None
 
     def error(self, message: str) -> None:
+        """Note what is wrong with the bytes."""
         self.errors.append(message)
 
     def record(self, marker: int, offset: int, length: int) -> None:
+        """Count a marker; list it while the list is short."""
         self.segment_count += 1
         if self.segment_count <= MAX_SEGMENTS:
             self.segments.append(Segment(marker, offset, length))
 
     def info(self) -> JpegInfo:
+        """The frozen result of the walk."""
         marker, precision, height, width, components = self.sof or (None, None, None, None, ())
         return JpegInfo(
             size=len(self.data),

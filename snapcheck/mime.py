@@ -78,3 +78,11 @@ def delimiter_lines(boundary: str | None) -> tuple[bytes, ...]:
     declared = boundary.encode("utf-8")
     rfc = b"--" + declared
     return (rfc, declared) if declared.startswith(b"--") else (rfc,)
+
+
+def content_end(body: bytearray) -> int:
+    """Where a body ends once trailing CR and LF bytes (padding) are left out."""
+    end = len(body)
+    while end and body[end - 1] in b"\r\n":
+        end -= 1
+    return end

@@ -36,6 +36,7 @@ from snapcheck.mime import (
     LINE_BREAKS,
     LineKind,
     boundary_of,
+    content_end,
     content_length,
     delimiter_lines,
     line_kind,
@@ -51,6 +52,8 @@ END_EOF = "eof"
 
 
 class _State(enum.Enum):
+    """Where the reader is in the stream; each state has one handler."""
+
     START = "start"
     HEADERS = "headers"
     BODY = "body"
@@ -80,6 +83,7 @@ class _Part:
         self.ends_in_cr = False
 
     def header(self, name: str) -> list[str]:
+        """Every value of a header (name in lower case) the part carried so far."""
         return [value for key, value in self.headers if key.lower() == name]
 
 
@@ -361,7 +365,7 @@ class MultipartReader:
             del body[-1:]
         elif body:
             self._judge.line_break(b"", "the line break before a boundary", self._consumed)
-        end = _content_end(body)
+        end = content_end(body)
         if end < len(body):
             padding = bytes(body[end : end + SHOWN_BYTES])
             self._judge.slack(PADDING, f"{padding!r} after part {len(self._parts)}")
@@ -493,17 +497,9 @@ class MultipartReader:
         if reason == END_WINDOW:
             return part.header_bytes + part.size + len(self._buf)
         if self._state is _State.BODY and part.declared is None and reason == END_EOF:
-            del part.body[_content_end(part.body) :]
+            del part.body[content_end(part.body) :]
             self._finish_part()
         else:
             expected = f" of {part.declared}" if part.declared is not None else ""
             self._record(None, f"cut off ({reason}) after {part.size}{expected} body bytes")
         return 0
-
-
-def _content_end(body: bytearray) -> int:
-    """Where the body ends once trailing CR and LF bytes (padding) are left out."""
-    end = len(body)
-    while end and body[end - 1] in b"\r\n":
-        end -= 1
-    return end

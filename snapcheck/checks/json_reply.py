@@ -125,6 +125,7 @@ def _drop_trailing_commas(text: str) -> tuple[str, int]:
     dropped = 0
 
     def replace(match: re.Match[str]) -> str:
+        """Keep strings; drop a comma before a closing bracket, counting it."""
         nonlocal dropped
         if match.group(1) is None:
             return match.group(0)
@@ -169,6 +170,16 @@ def check_error_reply(
         "the reply is not a well-formed error envelope: " + "; ".join(problems),
         _body_evidence(reply) if problems else "",
     )
+    _codes_judged(out, reply, clause, code, expected_codes)
+    if expected_params is not None and error is not None:
+        _param(out, param_clause, error.get("param"), expected_params)
+    return out.items
+
+
+def _codes_judged(
+    out: ReplyFindings, reply: Reply, clause: str, code: object, expected: frozenset[int]
+) -> None:
+    """ENV-CODE-1 (a code the manual defines) and ``clause`` (the code expected)."""
     if code is not None:
         out.judge(
             ENV_CODE_1,
@@ -178,15 +189,12 @@ def check_error_reply(
         )
     out.judge(
         clause,
-        _is_int(code) and code in expected_codes,
+        _is_int(code) and code in expected,
         f"error {_code_text(code)} as expected",
-        f"expected error {_codes(expected_codes)}, got "
+        f"expected error {_codes(expected)}, got "
         + (_code_text(code) if code is not None else "no error code"),
         _body_evidence(reply),
     )
-    if expected_params is not None and error is not None:
-        _param(out, param_clause, error.get("param"), expected_params)
-    return out.items
 
 
 def check_success_json(

@@ -25,6 +25,8 @@ def shown(data: bytes | bytearray, limit: int = SHOWN_BYTES) -> str:
 
 @dataclass(slots=True)
 class _Kind:
+    """One kind of problem under a clause: its verdict, first evidence and count."""
+
     verdict: Verdict
     evidence: str
     count: int = 1

@@ -66,9 +66,11 @@ def _auth_switches(request: Request, password_mask: str) -> list[str]:
 
 
 def _header_switches(request: Request) -> list[str]:
+    # With -u curl answers the challenge itself; a copied Authorization would override it.
+    computed = COMPUTED_HEADERS | ({"authorization"} if request.user is not None else set())
     switches: list[str] = []
     for name, value in request.headers:
-        if name.lower() not in COMPUTED_HEADERS:
+        if name.lower() not in computed:
             switches += ["-H", f"{name}: {_masked(name, value)}"]
     return switches
 

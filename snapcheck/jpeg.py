@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from dataclasses import dataclass
 
 from PIL import Image
@@ -286,24 +285,23 @@ def decode_jpeg(
 
 def open_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> Decoded:
     """Open and fully load an image, refusing more than ``max_pixels`` before loading it."""
-    # Pillow's own guard (Image.MAX_IMAGE_PIXELS) is a process-wide setting that other
-    # threads read too, so it is left alone: the size Pillow parsed from the header is
-    # compared with our budget before load() allocates, and Pillow's bomb warning is
-    # made an error here only, in case its global limit is lower than ours.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > max_pixels:
-                return Decoded(None, _too_big(image.width, image.height, max_pixels))
-            image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            return Decoded(None, f"Pillow refused a decompression bomb: {exc}")
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            # OSError covers UnidentifiedImageError and truncated or broken data streams.
-            # Pillow names the file object by its address: drop it, so messages repeat.
-            message = _OBJECT_ADDRESS.sub("", str(exc))
-            return Decoded(None, f"Pillow cannot decode it: {type(exc).__name__}: {message}")
+    # Pillow's own guard (Image.MAX_IMAGE_PIXELS) and the warnings filters are
+    # process-wide, and streams are decoded in threads, so neither is changed here: the
+    # size Pillow parsed from the header is held against our budget before load()
+    # allocates anything, and Pillow's own DecompressionBombError (twice its limit,
+    # should our budget be raised above it) is caught like any decoding error.
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > max_pixels:
+            return Decoded(None, _too_big(image.width, image.height, max_pixels))
+        image.load()
+    except Image.DecompressionBombError as exc:
+        return Decoded(None, f"Pillow refused a decompression bomb: {exc}")
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        # OSError covers UnidentifiedImageError and truncated or broken data streams.
+        # Pillow names the file object by its address: drop it, so messages repeat.
+        message = _OBJECT_ADDRESS.sub("", str(exc))
+        return Decoded(None, f"Pillow cannot decode it: {type(exc).__name__}: {message}")
     return Decoded(image, None)
 
 

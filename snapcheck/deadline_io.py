@@ -49,9 +49,11 @@ class DeadlineRaw(io.RawIOBase):
         self._wire = wire
 
     def readable(self) -> bool:
+        """Always: this stream only reads."""
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        """One recv into ``buffer``, bounded by the per-read timeout and the overall deadline."""
         remaining = self._wire.remaining()
         if remaining <= 0:
             raise DeadlineExceeded
@@ -76,6 +78,7 @@ class DeadlineSocket:
         self._wire = wire
 
     def sendall(self, data: bytes) -> None:
+        """Send everything, bounded like a read."""
         remaining = self._wire.remaining()
         if remaining <= 0:
             raise DeadlineExceeded
@@ -83,12 +86,14 @@ class DeadlineSocket:
         self._sock.sendall(data)
 
     def makefile(self, mode: str, *args: object, **kwargs: object) -> io.BufferedReader:
+        """The buffered reader http.client reads the reply through."""
         self._wire.reader = io.BufferedReader(DeadlineRaw(self._sock, self._wire))
         return self._wire.reader
 
     def close(self) -> None:
+        """Ignored: the transport closes the socket with ``shutdown`` when the exchange ends."""
         # http.client "closes" the connection as soon as a Connection: close reply's headers
-        # are in, handing the socket to the response; the transport closes it when done.
+        # are in, while the body is still to be read through makefile()'s reader.
         return
 
     def shutdown(self) -> None:

@@ -10,10 +10,15 @@ Rate: ``(n - 1) / (t_last - t_first)`` over part completion times, i.e. parts pe
 between the first and the last part, so that connection set-up does not count as a slow
 start (liveness judges that gap instead). With fewer than two parts it is ``n / window``.
 Jitter is the population standard deviation of the intervals between parts.
+
+Freshness: a part may repeat the frame before it (a device's send clock need not be its
+sensor's), but no frame may be held longer than the liveness bound 2/fps + 1 s, and time
+codes never go back. Frames are compared by time code (same source), else by bytes.
 """
 
 from __future__ import annotations
 
+import enum
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +87,7 @@ def check_stream_reply(
     if fps is not None:
         _liveness(out, timing, fps)
     _rate(out, timing, fps, expected_size)
-    _freshness(out, reply.parts, images)
+    _freshness(out, reply.parts, images, fps)
     return out.items
 
 
@@ -231,29 +236,107 @@ def _rate(out: ReplyFindings, timing: Timing, fps: float | None, size: tuple[int
     )
 
 
+class Step(enum.Enum):
+    """How a part follows the part before it."""
+
+    NEW = "a new frame"
+    REPEAT = "the same frame again"
+    BACK = "an older frame"
+
+
+@dataclass(frozen=True, slots=True)
+class Succession:
+    """One judged pair of successive parts: how the second follows the first, and why."""
+
+    index: int  # of the second part
+    step: Step
+    by_code: bool
+    detail: str
+
+
+def _succession(
+    index: int, parts: Sequence[StreamPart], images: Sequence[PartImage | None]
+) -> Succession | None:
+    """How part ``index`` follows the one before: by time code, else by bytes; None: unknown."""
+    before, after = images[index - 1], images[index]
+    old = before.timecode if before else None
+    new = after.timecode if after else None
+    if old is not None and new is not None and old.source == new.source:
+        step = Step.NEW if new.seq > old.seq else Step.REPEAT if new.seq == old.seq else Step.BACK
+        return Succession(index, step, True, f"time code seq {old.seq} -> {new.seq}")
+    first, second = parts[index - 1].digest, parts[index].digest
+    if not (first and second):
+        return None
+    step = Step.REPEAT if first == second else Step.NEW
+    return Succession(index, step, False, f"sha256 {first[:16]} -> {second[:16]}")
+
+
+def _longest_freeze(
+    parts: Sequence[StreamPart], steps: Sequence[Succession | None]
+) -> tuple[float, int, int]:
+    """The longest time one frame was sent again and again: (seconds, first part, last part).
+
+    A run of repeats lasts from the part that first showed the frame to the part that
+    replaced it (or, at the end of the window, to the last repeat). A part that is not a
+    known repeat (new, older, undecidable) ends the run. A stall without parts is not a
+    freeze: STREAM-LIVE-1 judges that.
+    """
+    longest = (0.0, 0, 0)
+    start = 0
+    for index in range(1, len(parts) + 1):
+        step = steps[index - 1] if index < len(parts) else None
+        if step is not None and step.step is Step.REPEAT:
+            continue
+        last_repeat = index - 1
+        if last_repeat > start:
+            end = index if index < len(parts) else last_repeat
+            span = parts[end].completed_at - parts[start].completed_at
+            longest = max(longest, (span, start, end))
+        start = index
+    return longest
+
+
 def _freshness(
-    out: ReplyFindings, parts: Sequence[StreamPart], images: Sequence[PartImage | None]
+    out: ReplyFindings,
+    parts: Sequence[StreamPart],
+    images: Sequence[PartImage | None],
+    fps: float | None,
 ) -> None:
-    """STREAM-FRESH-1: successive parts carry new frames, by time code or else by bytes."""
-    stale: list[str] = []
-    by_code = by_bytes = 0
-    for i in range(1, len(parts)):
-        before, after = images[i - 1], images[i]
-        codes = (before.timecode, after.timecode) if before and after else (None, None)
-        if codes[0] is not None and codes[1] is not None and codes[0].source == codes[1].source:
-            by_code += 1
-            if codes[1].seq <= codes[0].seq:
-                stale.append(f"#{i - 1} -> #{i}: time code seq {codes[0].seq} -> {codes[1].seq}")
-        elif parts[i - 1].digest and parts[i].digest:
-            by_bytes += 1
-            if parts[i - 1].digest == parts[i].digest:
-                stale.append(f"#{i - 1} -> #{i}: byte-identical (sha256 {parts[i].digest[:16]})")
-    if not by_code and not by_bytes:
+    """STREAM-FRESH-1: the stream never freezes past the liveness bound nor goes back in time.
+
+    A device's send clock need not be its sensor's: a part that repeats the frame before it
+    is no fault by itself (it is counted), a frame held longer than 2/fps + 1 s is.
+    """
+    steps = [_succession(index, parts, images) for index in range(1, len(parts))]
+    known = [step for step in steps if step is not None]
+    if not known:
         return
+    # Without a requested rate, the slowest a stream may be (fps = 1) bounds the freeze.
+    limit = 2 / (fps if fps and fps > 0 else 1) + 1
+    backwards = [s for s in known if s.step is Step.BACK]
+    repeats = sum(1 for s in known if s.step is Step.REPEAT)
+    frozen_s, first, last = _longest_freeze(parts, steps)
+    by_code = sum(1 for s in known if s.by_code)
+    # A pair that cannot be compared counts as a new frame: it was not shown to repeat.
+    distinct = 1 + sum(1 for s in steps if s is None or s.step is not Step.REPEAT)
+    span = parts[-1].completed_at - parts[0].completed_at
+    rate = f"{(distinct - 1) / span:.2f}/s" if span > 0 else "n/a"
+    evidence = [
+        f"{repeats} of {len(parts)} parts repeat the frame before them; {distinct} distinct"
+        f" frames, a distinct-frame rate of {rate}; {by_code} pairs compared by time code,"
+        f" {len(known) - by_code} by bytes; longest freeze {frozen_s:.2f} s"
+        + (f" (parts #{first} to #{last})" if frozen_s > 0 else ""),
+        *(f"#{s.index - 1} -> #{s.index}: {s.step.value} ({s.detail})" for s in backwards[:3]),
+    ]
+    problems = [
+        *([f"{len(backwards)} parts go back in time"] if backwards else []),
+        *([f"one frame held for {frozen_s:.2f} s"] if frozen_s > limit else []),
+    ]
     out.judge(
         STREAM_FRESH_1,
-        not stale,
-        f"every part is a new frame ({by_code} pairs by time code, {by_bytes} by bytes)",
-        f"{len(stale)} parts repeat the frame before them",
-        "; ".join(stale[:3]) + (f"; {len(stale) - 3} more" if len(stale) > 3 else ""),
+        not problems,
+        f"frames renew at least every {limit:.2f} s and never go back"
+        f" ({repeats} repeated parts, {distinct} distinct frames)",
+        f"{' and '.join(problems)} (a frame must renew at least every {limit:.2f} s)",
+        "\n".join(evidence),
     )

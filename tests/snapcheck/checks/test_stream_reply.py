@@ -1,5 +1,6 @@
 """Tests of the stream check: a conforming stream passes; a wrong media type, bad parts,
-a stall, a slow or a fast rate and repeated frames each fail their clause."""
+a stall, a slow or a fast rate, a frozen picture and time going back each fail their
+clause; an occasional repeated frame does not."""
 
 from __future__ import annotations
 
@@ -54,6 +55,12 @@ def judged(
 LARGE = (800, 600)
 LARGE_FRAMES = [timecoded_jpeg(seq, LARGE) for seq in range(5)]
 REPEATED = [*FRAMES[:5], timecoded_jpeg(4, SIZE), *FRAMES[6:]]
+# One frame for eight parts (1.6 s at 5 fps, the bound being 2/5 + 1 = 1.4 s), then a new one.
+FROZEN = [FRAMES[0], *[FRAMES[1]] * 8, FRAMES[2]]
+# Seven parts of one frame (1.2 s): within the bound, so a device whose sensor is slower
+# than its send clock passes.
+SLOW_SENSOR = [FRAMES[0], *[FRAMES[1]] * 7, FRAMES[2], FRAMES[3]]
+BACKWARDS = [*FRAMES[:4], FRAMES[5], FRAMES[4], *FRAMES[6:]]
 SAME = [jpeg_bytes(SIZE)] * 10
 WRONG_SIZE = [*FRAMES[:3], timecoded_jpeg(3, (320, 240)), *FRAMES[4:]]
 
@@ -77,8 +84,13 @@ CASES: list[tuple[str, Reply, tuple[int, int], float | None, dict[str, Verdict]]
      {"STREAM-RATE-2": Verdict.NON_STRICT, **END}),
     ("twice the rate", stream(times=[0.1 * (i + 1) for i in range(10)], window_s=1.1), SIZE, 5,
      {"STREAM-RATE-3": Verdict.FAIL, **END}),
-    ("a repeated time code", stream(REPEATED), SIZE, 5, {"STREAM-FRESH-1": Verdict.FAIL, **END}),
-    ("byte-identical frames", stream(SAME), SIZE, 5, {"STREAM-FRESH-1": Verdict.FAIL, **END}),
+    ("one repeated time code", stream(REPEATED), SIZE, 5, END),
+    ("a frame held within the bound", stream(SLOW_SENSOR), SIZE, 5, END),
+    ("a frame held past the bound", stream(FROZEN), SIZE, 5,
+     {"STREAM-FRESH-1": Verdict.FAIL, **END}),
+    ("time codes going back", stream(BACKWARDS), SIZE, 5, {"STREAM-FRESH-1": Verdict.FAIL, **END}),
+    ("byte-identical frames throughout", stream(SAME), SIZE, 5,
+     {"STREAM-FRESH-1": Verdict.FAIL, **END}),
     ("no rate asked", stream(), SIZE, None, {"STREAM-RATE-2": Verdict.INFORMATIONAL, **END}),
 ]  # fmt: skip
 
@@ -181,3 +193,34 @@ def test_the_request_is_in_every_curl_line() -> None:
     sent = replace(stream(), request=request(width="160", height="120", fps="5", source="internal"))
     findings = check_stream_reply(sent, expected_size=SIZE, fps=5)
     assert all("source=internal" in (f.curl or "") for f in findings)
+
+
+def freshness(sent: Reply, fps: float | None = 5) -> Finding:
+    findings = check_stream_reply(sent, expected_size=SIZE, fps=fps)
+    return next(f for f in findings if f.clause == "STREAM-FRESH-1")
+
+
+def test_repeats_are_counted_with_the_distinct_frame_rate() -> None:
+    fresh = freshness(stream(REPEATED))
+    assert fresh.verdict is Verdict.PASS
+    assert "1 repeated parts, 9 distinct frames" in fresh.message
+    assert "1 of 10 parts repeat the frame before them" in fresh.evidence
+    assert "distinct-frame rate of 4.44/s" in fresh.evidence  # 8 new frames in 1.8 s
+
+
+def test_a_freeze_names_its_length_and_its_parts() -> None:
+    fresh = freshness(stream(FROZEN))
+    assert fresh.message == "one frame held for 1.60 s (a frame must renew at least every 1.40 s)"
+    assert "longest freeze 1.60 s (parts #1 to #9)" in fresh.evidence
+
+
+def test_going_back_names_the_pair_and_the_time_codes() -> None:
+    fresh = freshness(stream(BACKWARDS))
+    assert fresh.message.startswith("1 parts go back in time")
+    assert "#4 -> #5: an older frame (time code seq 5 -> 4)" in fresh.evidence
+
+
+def test_without_a_rate_the_slowest_stream_bounds_the_freeze() -> None:
+    # Ten identical parts over 1.8 s: a freeze at 5 fps (bound 1.4 s), not at 1 fps (3 s).
+    assert freshness(stream(SAME), fps=None).verdict is Verdict.PASS
+    assert freshness(stream(SAME), fps=5).verdict is Verdict.FAIL

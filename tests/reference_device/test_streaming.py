@@ -84,30 +84,19 @@ def test_a_rate_must_be_positive_and_finite(rate: float) -> None:
         Pacer(ManualClock(), rate)
 
 
-INTERNAL = 1 / 15  # the default profile captures internal at 15 fps, external at 10
-EXTERNAL = 1 / 10
-
-
 @pytest.mark.parametrize(
     ("query", "sustainable", "plan"),
     [
-        ("width=640&height=480&fps=5", {}, StreamPlan("internal", 640, 480, 5.0, INTERNAL)),
-        ("width=640&height=480&fps=2.5", {}, StreamPlan("internal", 640, 480, 2.5, INTERNAL)),
-        ("width=640&height=480&fps=15", {}, StreamPlan("internal", 640, 480, 15.0, INTERNAL)),
-        (
-            "width=640&height=480&fps=15",
-            {(640, 480): 8.0},
-            StreamPlan("internal", 640, 480, 8.0, INTERNAL),
-        ),
-        (
-            "width=640&height=480&fps=5",
-            {(640, 480): 8.0},
-            StreamPlan("internal", 640, 480, 5.0, INTERNAL),
-        ),
+        ("width=640&height=480&fps=5", {}, StreamPlan("internal", 640, 480, 5.0)),
+        ("width=640&height=480&fps=2.5", {}, StreamPlan("internal", 640, 480, 2.5)),
+        ("width=640&height=480&fps=15", {}, StreamPlan("internal", 640, 480, 15.0)),
+        ("width=640&height=480&fps=15", {(640, 480): 8.0}, StreamPlan("internal", 640, 480, 8.0)),
+        ("width=640&height=480&fps=5", {(640, 480): 8.0}, StreamPlan("internal", 640, 480, 5.0)),
+        # The default profile captures external at 10 fps: the stream still runs at 15.
         (
             "width=320&height=240&fps=15&source=external",
             {(640, 480): 8.0},
-            StreamPlan("external", 320, 240, 10.0, EXTERNAL),
+            StreamPlan("external", 320, 240, 15.0),
         ),
     ],
 )
@@ -194,18 +183,31 @@ def seq_of(jpeg: bytes) -> int:
     return int(texts[0].split(":")[2])
 
 
-def test_no_part_repeats_the_frame_before_it_even_above_the_capture_rate() -> None:
-    with DeviceThread(DeviceOptions()) as device:
-        # The default profile captures external at 10 fps: 15 fps asks for more than exists.
-        connection, response = open_stream(
-            device.url, "width=320&height=240&fps=15&source=external"
-        )
+CAPTURE_FPS = 2.0  # a slow sensor: one new frame every two parts at 4 fps
+SLOW_SENSOR = replace(
+    load_profile("default"),
+    sources=tuple(replace(mode, fps=CAPTURE_FPS) for mode in load_profile("default").sources),
+)
+
+
+def test_above_the_capture_rate_every_slot_gets_a_part_repeating_the_latest_frame() -> None:
+    clock = ManualClock()
+    with DeviceThread(DeviceOptions(profile=SLOW_SENSOR, clock=clock)) as device:
+        connection, response = open_stream(device.url, "width=320&height=240&fps=4")
         try:
             parts = read_parts(response)
-            seqs = [seq_of(next(parts)) for _ in range(8)]
+            seqs = [seq_of(next(parts))]
+            for _ in range(8):
+                clock.advance(0.25)  # one slot per quarter second of device time
+                seqs.append(seq_of(next(parts)))
         finally:
             connection.close()
-    assert all(after > before for before, after in itertools.pairwise(seqs)), seqs
+    # Nine parts for nine slots although the sensor captured only four new frames: the
+    # latest frame went again, time codes never went back, and the picture kept moving.
+    assert len(seqs) == 9
+    assert all(after >= before for before, after in itertools.pairwise(seqs)), seqs
+    assert len(set(seqs)) < len(seqs), seqs
+    assert seqs[-1] > seqs[0], seqs
 
 
 def server_tasks(device: DeviceThread) -> int:

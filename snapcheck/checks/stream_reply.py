@@ -227,6 +227,13 @@ def _rate(out: ReplyFindings, timing: Timing, fps: float | None, size: tuple[int
         f"rate {rate:.2f}/s falls short of {fps:g} fps asked (at least {low:.2f}; {regime})",
         evidence,
     )
+    if len(timing.completions) == 1:
+        # One part is never more parts than asked: an excess shows only between two parts,
+        # and a window shorter than 1/fps may rightly hold a single part sent at once.
+        out.add(
+            STREAM_RATE_3, Verdict.INFORMATIONAL, "one part: too few to show an excess", evidence
+        )
+        return
     out.judge(
         STREAM_RATE_3,
         rate <= high,

@@ -92,6 +92,8 @@ CASES: list[tuple[str, Reply, tuple[int, int], float | None, dict[str, Verdict]]
     ("byte-identical frames throughout", stream(SAME), SIZE, 5,
      {"STREAM-FRESH-1": Verdict.FAIL, **END}),
     ("no rate asked", stream(), SIZE, None, {"STREAM-RATE-2": Verdict.INFORMATIONAL, **END}),
+    ("one part sent at once in a short window", stream(FRAMES[:1], [0.05], window_s=0.6), SIZE,
+     1, {"STREAM-RATE-3": Verdict.INFORMATIONAL, **END}),
 ]  # fmt: skip
 
 

@@ -38,6 +38,9 @@ Params = Sequence[tuple[str, str]] | Mapping[str, str | int | float]
 # fps values probed to learn the device's maximum: the field's range and well beyond it.
 FPS_PROBE_CEILING = 64
 PROBE_WINDOW_S = 0.5
+# After an exchange that got no byte at all, at most this many /api/system/info probes tell
+# a device that hung on one request (it answers the probe) from one that is gone.
+LIVENESS_PROBES = 3
 
 
 class Unsupported(SnapcheckError):
@@ -76,6 +79,7 @@ class DeviceUnderTest:
         self._caps_reply: Reply | None = None
         self._max_fps: int | None = None
         self._max_fps_findings: list[Finding] = []
+        self._silence: str | None = None
 
     @classmethod
     def connect(cls, base_url: str, settings: Settings, recorder: RunRecorder) -> DeviceUnderTest:
@@ -98,6 +102,7 @@ class DeviceUnderTest:
 
     def _learn_caps(self) -> None:
         reply = self.transport.exchange(self.transport.request(CAPS_PATH))
+        self._notice_silence(self.transport, reply)
         self._caps_reply = reply
         self._caps_findings = judge_caps(reply)
         self._caps = caps_from_reply(reply)
@@ -111,9 +116,24 @@ class DeviceUnderTest:
     @property
     def unreachable_reason(self) -> str:
         """Why the device counts as unreachable."""
-        reply = self._caps_reply
-        detail = reply.transport_error if reply is not None and reply.transport_error else ""
+        detail = self._silence or ""
         return f"{self.base_url} stopped answering" + (f" ({detail})" if detail else "")
+
+    def _notice_silence(self, transport: Transport, reply: Reply) -> None:
+        """After a reply without a single byte, probe until the device answers or is declared gone.
+
+        Without this, a device that vanished mid-run costs one FAIL per test until the
+        transport's circuit breaker has seen enough silent exchanges; with it, the test
+        under way already ends DEVICE-UNREACHABLE and the rest of the run says so.
+        """
+        if reply.first_byte_s is not None or transport.unreachable:
+            return
+        self._silence = reply.transport_error
+        for _ in range(LIVENESS_PROBES):
+            if transport.unreachable:
+                return
+            if transport.exchange(transport.request(INFO_PATH)).first_byte_s is not None:
+                return
 
     @property
     def caps_reply(self) -> Reply:
@@ -190,8 +210,9 @@ class DeviceUnderTest:
             reply = transport.exchange(request)
         else:
             reply = transport.stream(request, window_s, analyse=analyse_part)
+        self._notice_silence(transport, reply)
         if self.unreachable:
-            raise DeviceUnreachable(f"{self.unreachable_reason}: {reply.transport_error}")
+            raise DeviceUnreachable(self.unreachable_reason)
         return reply
 
     def judge(self, reply: Reply) -> list[Finding]:

@@ -18,6 +18,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from hypothesis import HealthCheck
@@ -160,6 +161,15 @@ def device(pytestconfig: pytest.Config, snapcheck_settings: Settings) -> Iterato
             dut.close()
 
 
+def _skip_at_test(reason: str) -> NoReturn:
+    """Skip the test under way, reported at the test's own line rather than at this plugin's.
+
+    pytest's skip marker does the same through this flag; a plain ``pytest.skip`` here
+    would make every skip in the summary point at snapcheck/plugin.py.
+    """
+    raise pytest.skip.Exception(reason, _use_item_location=True)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Open a record for a conformance test and close it with the verdict its outcome earns."""
@@ -178,7 +188,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         raise
     except Unsupported as unsupported:
         recorder.end(Verdict.UNSUPPORTED, time.perf_counter() - started, str(unsupported))
-        pytest.skip(f"UNSUPPORTED: {unsupported}")
+        _skip_at_test(f"UNSUPPORTED: {unsupported}")
     except DeviceUnreachable as unreachable:
         recorder.end(Verdict.DEVICE_UNREACHABLE, time.perf_counter() - started, str(unreachable))
         raise
@@ -199,7 +209,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         recorder = item.config.stash[RECORDER_KEY]
         recorder.begin(item.nodeid, clause_ids(item))
         recorder.end(Verdict.DEVICE_UNREACHABLE, 0.0, dut.unreachable_reason)
-        pytest.skip(f"DEVICE-UNREACHABLE: {dut.unreachable_reason}")
+        _skip_at_test(f"DEVICE-UNREACHABLE: {dut.unreachable_reason}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -71,7 +71,11 @@ class StreamBroken(Exception):
 
 
 class Pacer:
-    """Absolute deadlines ``start + k/rate``; a late sender skips the slots it missed."""
+    """Absolute deadlines ``start + k/rate``; a sender late by a whole period skips a slot.
+
+    A slot is never sent before its deadline, so the parts sent by any moment never
+    outnumber the slots due by then (over a whole stream, never more parts than asked).
+    """
 
     def __init__(self, clock: Clock, rate: float) -> None:
         if not rate > 0 or math.isinf(rate):
@@ -91,11 +95,13 @@ class Pacer:
         return max(0.0, self._start + self._index / self._rate - self._clock.monotonic())
 
     def sent(self) -> None:
-        """Record that the due frame went out; the next slot is the first still ahead."""
-        # A client that stalled past the next deadline must not get a burst of catch-up
-        # frames (more parts than asked is a FAIL): the missed slots are skipped.
-        upcoming = math.floor((self._clock.monotonic() - self._start) * self._rate) + 1
-        self._index = max(self._index + 1, upcoming)
+        """Record that the due frame went out; the next slot is the latest one already due."""
+        # A hiccup shorter than a period (a slow encode, a busy core) costs no part: the
+        # slot it delayed goes out at once. A client that stalled longer must not get a
+        # burst of catch-up frames: every slot but the latest one due is skipped, so at
+        # most two parts ever follow each other without a pause.
+        latest_due = math.floor((self._clock.monotonic() - self._start) * self._rate)
+        self._index = max(self._index + 1, latest_due)
 
 
 def multipart_part(jpeg: bytes) -> bytes:

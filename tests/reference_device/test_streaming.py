@@ -61,7 +61,20 @@ def test_a_stalled_client_gets_no_burst_of_catch_up_frames() -> None:
     pacer.sent()
     clock.advance(1.05)  # the client did not read for five periods
     pacer.sent()
-    assert pacer.delay() == pytest.approx(0.15)  # the slot at 1.2 s, not the missed ones
+    assert (pacer.index, pacer.delay()) == (5, 0.0)  # the slot of 1.0 s, due already
+    pacer.sent()
+    assert pacer.delay() == pytest.approx(0.15)  # the slot at 1.2 s: slots 2..4 skipped
+
+
+def test_a_hiccup_shorter_than_a_period_costs_no_part() -> None:
+    clock = ManualClock()
+    pacer = Pacer(clock, 5.0)
+    pacer.sent()
+    clock.advance(0.41)  # slot 1 (due at 0.2 s) went out after slot 2's deadline
+    pacer.sent()
+    assert (pacer.index, pacer.delay()) == (2, 0.0)
+    pacer.sent()
+    assert pacer.delay() == pytest.approx(0.19)  # back on schedule: slot 3 at 0.6 s
 
 
 def test_never_more_frames_than_the_rate_allows_in_any_window() -> None:

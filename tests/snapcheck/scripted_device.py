@@ -3,11 +3,12 @@
 Strategy: the device answers the three paths a conformance run touches (system info,
 caps, snapshot) the way the contract asks, and each ``Faults`` field breaks exactly one
 thing the way devices in the field do: errors sent as HTTP 500, a PNG labelled
-``image/jpeg``, an image of the wrong size, an error without ``param``, or a device that
-stops answering after a number of snapshots (hanging on every connection or resetting
-it). It runs on ``hostile_server.running_server`` (127.0.0.1, port 0, one thread per
-connection). Streams are not offered: a request with ``fps`` is refused with error 12,
-so the conformance files given to it never ask for one.
+``image/jpeg``, an image of the wrong size, an error without ``param``, caps that are not
+caps, a snapshot parameter the device hangs on, or a device that stops answering after a
+number of snapshots (hanging on every connection or resetting it). It runs on
+``hostile_server.running_server`` (127.0.0.1, port 0, one thread per connection).
+Streams are not offered: a request with ``fps`` is refused with error 12, so the
+conformance files given to it never ask for one.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Faults:
     answered_before_gone: int | None = None
     gone: str = GONE_HANG
     basic: str | None = None
+    caps_body: bytes | None = None
+    hang_on_param: str | None = None
 
 
 @dataclass
@@ -91,6 +94,12 @@ def _image(faults: Faults, size: tuple[int, int]) -> bytes:
         out, faults.image_format
     )
     return response(headers=(("Content-Type", "image/jpeg"),), body=out.getvalue())
+
+
+def _caps(faults: Faults) -> bytes:
+    if faults.caps_body is None:
+        return _json({"success": True, "result": CAPS})
+    return response(headers=(("Content-Type", "application/json"),), body=faults.caps_body)
 
 
 def _snapshot(faults: Faults, params: dict[str, str]) -> bytes:
@@ -143,10 +152,14 @@ def _handler(faults: Faults, counter: _Counter) -> Callable[[Connection], None]:
         if target.path == "/api/system/info":
             conn.send(_json({"success": True, "result": INFO}))
         elif target.path == "/api/camera/caps":
-            conn.send(_json({"success": True, "result": CAPS}))
+            conn.send(_caps(faults))
         elif target.path == "/api/camera/snapshot":
             counter.next()
-            conn.send(_snapshot(faults, dict(parse_qsl(target.query))))
+            params = dict(parse_qsl(target.query))
+            if faults.hang_on_param is not None and faults.hang_on_param in params:
+                conn.wait(HANG_S)
+                return
+            conn.send(_snapshot(faults, params))
         else:
             body = {"success": False, "error": {"code": 2, "description": "invalid path"}}
             conn.send(_json(body))

@@ -10,8 +10,10 @@ matched, the first alternative of the same kind). Each clause gets one finding: 
 of what the model and the checks said. Every finding carries the reply's curl line.
 
 What this module adds itself is only what no wire check covers: the transport (whether
-the device answered at all, and in well-formed HTTP), authentication notes, and the
-system-info clauses. A reply read from a HAR capture has no arrival times, so the
+the device answered at all, and in well-formed HTTP), authentication notes, the
+system-info clauses, and requests the API refuses without a parameter at fault (an
+unknown path, a method caps does not serve). A reply to HEAD has no body, so no body
+check runs on it. A reply read from a HAR capture has no arrival times, so the
 timing clauses become INFORMATIONAL ("not judgeable") instead of passing or failing.
 """
 
@@ -31,10 +33,16 @@ from snapcheck.checks.clause_ids import (
     STREAM_RATE_2,
     STREAM_RATE_3,
 )
-from snapcheck.checks.findings import ReplyFindings
+from snapcheck.checks.findings import ReplyFindings, violation_verdict
 from snapcheck.checks.jpeg_reply import check_jpeg_reply
-from snapcheck.checks.json_reply import check_error_reply, check_success_json, parse_json_body
+from snapcheck.checks.json_reply import (
+    BODY_EVIDENCE,
+    check_error_reply,
+    judge_success_json,
+    parse_json_body,
+)
 from snapcheck.checks.stream_reply import check_stream_reply, describe_part
+from snapcheck.checks.tally import shown
 from snapcheck.exchange import PartImage, Reply, Request
 from snapcheck.expected import (
     ERROR_CODES,
@@ -58,11 +66,21 @@ from snapcheck.verdicts import SEVERITY_ORDER, Finding, Verdict
 SNAPSHOT_PATH = "/api/camera/snapshot"
 CAPS_PATH = "/api/camera/caps"
 INFO_PATH = "/api/system/info"
+API_PATHS = (SNAPSHOT_PATH, CAPS_PATH, INFO_PATH)
+# Caps and system info serve GET and POST; caps SHOULD refuse any other method with error 3.
+SERVED_METHODS = frozenset({"GET", "POST"})
+# A reply to HEAD has no body (RFC 9110, section 9.3.2): there is no body to judge.
+BODILESS_METHODS = frozenset({"HEAD"})
+INVALID_PATH_CODE = 2
+INVALID_METHOD_CODE = 3
 
 # Clauses judged here (the wire checks cite theirs through checks.clause_ids).
 TRANSPORT_1 = "TRANSPORT-1"
 AUTH_CHALLENGE_1 = "AUTH-CHALLENGE-1"
 AUTH_OPEN_1 = "AUTH-OPEN-1"
+CAPS_METHOD_2 = "CAPS-METHOD-2"
+ENV_PATH_1 = "ENV-PATH-1"
+INFO_METHOD_1 = "INFO-METHOD-1"
 INFO_FIELDS_1 = "INFO-FIELDS-1"
 INFO_SERVER_1 = "INFO-SERVER-1"
 # Clauses judged from arrival times, which a HAR capture does not have.
@@ -240,8 +258,12 @@ def _kind_checks(reply: Reply, kind: Kind, reference: Alternative | None) -> lis
         return check_stream_reply(reply, expected_size=size, fps=_requested_fps(reply.request))
     if kind is Kind.JSON:
         if isinstance(outcome, JsonError) and reference is not None:
+            # Where the model names the parameter at fault, param is judged too (ENV-PARAM-1).
             return check_error_reply(
-                reply, clause=reference.clauses[0], expected_codes=outcome.codes
+                reply,
+                clause=reference.clauses[0],
+                expected_codes=outcome.codes,
+                expected_params=outcome.params,
             )
         return check_error_reply(reply, clause=ENV_CODE_1, expected_codes=ERROR_CODES)
     return []
@@ -331,6 +353,8 @@ def judge(
     ``window_s`` is the stream read window the reply was read with (None: a single
     exchange or a capture); the stream checks take the window from the reply itself.
     """
+    if reply.request.path not in API_PATHS:
+        return judge_unknown_path(reply)
     findings = _transport_findings(reply)
     if reply.status == 0:
         return findings
@@ -341,7 +365,8 @@ def judge(
         model, matched = _model_findings(reply, expectation, observed, kind)
         findings += model
         reference = _reference(expectation, kind, matched)
-    findings += _kind_checks(reply, kind, reference)
+    if reply.request.method not in BODILESS_METHODS:
+        findings += _kind_checks(reply, kind, reference)
     return one_per_clause(_untimed(findings, reply))
 
 
@@ -361,8 +386,30 @@ def judge_caps(reply: Reply) -> list[Finding]:
     findings = _transport_findings(reply)
     if reply.status == 0:
         return findings
+    if reply.request.method not in SERVED_METHODS:
+        return one_per_clause(findings + _refusal(reply, CAPS_METHOD_2, INVALID_METHOD_CODE))
     _, checked = check_caps_reply(reply)
     return one_per_clause(findings + checked)
+
+
+def judge_unknown_path(reply: Reply) -> list[Finding]:
+    """Every finding about a reply for a path the API does not define (SHOULD be error 2)."""
+    findings = _transport_findings(reply)
+    if reply.status == 0:
+        return findings
+    return one_per_clause(findings + _refusal(reply, ENV_PATH_1, INVALID_PATH_CODE))
+
+
+def _refusal(reply: Reply, clause: str, code: int) -> list[Finding]:
+    """A request ``clause`` says to refuse with error ``code``; no parameter is at fault."""
+    if reply.request.method not in BODILESS_METHODS:
+        return check_error_reply(
+            reply, clause=clause, expected_codes=frozenset({code}), expected_params=frozenset()
+        )
+    out = ReplyFindings(reply)
+    message = f"HTTP {reply.status} to {reply.request.method}, whose reply has no body to judge"
+    out.add(clause, Verdict.INFORMATIONAL, message, f"status line: {reply.status} {reply.reason}")
+    return out.items
 
 
 def _server_header(out: ReplyFindings, reply: Reply, document: object) -> None:
@@ -395,7 +442,28 @@ def judge_system_info(reply: Reply) -> list[Finding]:
             "asks for credentials, though system info needs no access rights",
             f"HTTP {reply.status}",
         )
-    document, checked = check_success_json(reply, schema=INFO_SCHEMA, schema_clause=INFO_SCHEMA_1)
+    method = reply.request.method
+    if method == "POST" and isinstance(observe(reply)[1], ObservedError):
+        # Answering POST is a SHOULD: a refusal is judged as an error reply, not a failed success.
+        refused = f"{method} is refused with an error; GET and POST SHOULD both answer"
+        out.add(
+            INFO_METHOD_1,
+            violation_verdict(INFO_METHOD_1),
+            refused,
+            shown(reply.body, BODY_EVIDENCE),
+        )
+        checked = check_error_reply(reply, clause=ENV_CODE_1, expected_codes=ERROR_CODES)
+        return one_per_clause(findings + out.items + checked)
+    document, valid = judge_success_json(
+        out, reply, schema=INFO_SCHEMA, schema_clause=INFO_SCHEMA_1
+    )
+    if method in SERVED_METHODS:
+        out.judge(
+            INFO_METHOD_1,
+            valid,
+            f"answers {method} with system info",
+            f"does not answer {method} with system info",
+        )
     if document is not None:
         missing = validate_json(document, INFO_COMPLETE_SCHEMA)
         out.judge(
@@ -405,4 +473,4 @@ def judge_system_info(reply: Reply) -> list[Finding]:
             "not every listed member is present and well-formed: " + "; ".join(missing),
         )
         _server_header(out, reply, document)
-    return one_per_clause(findings + out.items + checked)
+    return one_per_clause(findings + out.items)

@@ -296,7 +296,8 @@ def _param(out: ReplyFindings, clause: str, param: object, expected: frozenset[s
         return
     out.judge(
         clause,
-        param in expected,
+        # A param that is not a string (a list, an object) names nothing, and is unhashable.
+        isinstance(param, str) and param in expected,
         f"param {param!r} names the parameter at fault",
         f"param is {param!r}, expected one of {sorted(expected)}",
     )

@@ -322,3 +322,59 @@ def test_partial_system_info_is_non_strict() -> None:
     findings = _by_clause(judge_system_info(_json(partial, INFO_SENT)))
     assert findings["INFO-SCHEMA-1"].verdict is Verdict.PASS
     assert findings["INFO-FIELDS-1"].verdict is Verdict.NON_STRICT
+
+
+def _sent(method: str, path: str, **params: str) -> Request:
+    return replace(request(path, **params), method=method)
+
+
+def _verdicts(findings: list[Finding]) -> dict[str, Verdict]:
+    return {clause: finding.verdict for clause, finding in _by_clause(findings).items()}
+
+
+UNKNOWN = "/api/camera/nothing"
+# None: the clause must not be judged at all (the reply is not what that clause is about).
+REFUSALS: list[tuple[str, Callable[[], list[Finding]], dict[str, Verdict | None]]] = [
+    ("unknown path, error 2", lambda: judge(_json(error_document(2), _sent("GET", UNKNOWN)),
+     caps=CAPS, config=CONFIG), {"ENV-PATH-1": Verdict.PASS, "ENV-PARAM-1": Verdict.PASS,
+     "SNAP-WH-3": None}),
+    ("unknown path, an HTML 404", lambda: judge(reply(b"<h1>404</h1>", content_type="text/html",
+     status=404, sent=_sent("GET", UNKNOWN)), caps=CAPS, config=CONFIG),
+     {"ENV-PATH-1": Verdict.NON_STRICT, "SNAP-WH-3": None}),
+    ("unknown path, error 2 naming a param", lambda: judge(_json(error_document(2, "path"),
+     _sent("GET", UNKNOWN)), caps=CAPS, config=CONFIG), {"ENV-PARAM-1": Verdict.NON_STRICT}),
+    ("caps PUT, error 3", lambda: judge_caps(_json(error_document(3),
+     _sent("PUT", "/api/camera/caps"))), {"CAPS-METHOD-2": Verdict.PASS, "CAPS-SCHEMA-1": None,
+     "ENV-SCHEMA-1": None}),
+    ("caps DELETE answered with caps", lambda: judge_caps(_json(CAPS_DOCUMENT,
+     _sent("DELETE", "/api/camera/caps"))), {"CAPS-METHOD-2": Verdict.NON_STRICT}),
+    ("caps HEAD", lambda: judge_caps(reply(b"", content_type="application/json",
+     sent=_sent("HEAD", "/api/camera/caps"))), {"CAPS-METHOD-2": Verdict.INFORMATIONAL,
+     "ENV-SCHEMA-2": None}),
+    ("snapshot HEAD", lambda: judge(reply(b"", content_type="application/json",
+     sent=_sent("HEAD", SNAP_640.path, width="640", height="480")), caps=CAPS, config=CONFIG),
+     {"SNAP-METHOD-4": Verdict.INFORMATIONAL, "ENV-SCHEMA-2": None, "ENV-CODE-1": None}),
+    ("system info POST", lambda: judge_system_info(_json(INFO,
+     _sent("POST", "/api/system/info"))), {"INFO-METHOD-1": Verdict.PASS,
+     "INFO-SCHEMA-1": Verdict.PASS}),
+    ("system info POST refused", lambda: judge_system_info(_json(error_document(3),
+     _sent("POST", "/api/system/info"))), {"INFO-METHOD-1": Verdict.NON_STRICT,
+     "ENV-SCHEMA-2": Verdict.PASS, "INFO-SCHEMA-1": None, "ENV-SCHEMA-1": None}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("judged", "expected"),
+    [case[1:] for case in REFUSALS],
+    ids=[case[0] for case in REFUSALS],
+)
+def test_paths_and_methods_outside_the_snapshot_are_judged_by_their_own_clauses(
+    judged: Callable[[], list[Finding]], expected: dict[str, Verdict | None]
+) -> None:
+    verdicts = _verdicts(judged())
+    assert {clause: verdicts.get(clause) for clause in expected} == expected
+
+
+def test_an_error_naming_the_parameter_at_fault_passes_env_param() -> None:
+    refused = _json(error_document(12, "width"), SNAP_641)
+    assert _verdicts(judge(refused, caps=CAPS, config=CONFIG))["ENV-PARAM-1"] is Verdict.PASS

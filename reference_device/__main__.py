@@ -1,90 +1,49 @@
 """``python -m reference_device``: serve the reference device until SIGINT or SIGTERM.
 
-Strategy: the first line on stdout is ``listening on http://HOST:PORT`` (flushed), so a
-script or a test can start the device on port 0 and read where it listens; everything
-else (logs) goes to stderr. A usage problem (a bad option, a bad profile, an address
-that cannot be bound) is one line on stderr and exit status 2; a signal ends the device
-cleanly with exit status 0.
+Strategy: the first line on stdout is ``listening on http://HOST:PORT`` (or
+``https://...`` with ``--https``), flushed, so a script or a test can start the device on
+port 0 and read where it listens. With HTTPS two more lines follow: ``plain http on
+http://HOST:PORT (...)`` (the plain-HTTP listener beside it, and whether it serves the
+Camera API or answers error 7) and ``certificate sha256 HEX`` (the fingerprint of the
+certificate it presents). Everything else (logs) goes to stderr. A usage problem (a bad
+option, a bad profile, contradictory access options, an unusable certificate, an
+address that cannot be bound) is one line on stderr and exit status 2; a signal ends the
+device cleanly with exit status 0. The flags themselves live in ``command_line.py``.
 
 What never belongs here: anything the in-process runner would also need (server.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
-from urllib.parse import urlsplit
 
-from reference_device.profile import ProfileError, load_profile, profile_names
+from reference_device.command_line import PROG, device_options
+from reference_device.profile import ProfileError
 from reference_device.server import Device, DeviceOptions, ListenError, OptionsError, serve
 
-PROG = "reference_device"
 USAGE_ERROR = 2
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is a single line on stderr (still exit status 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r} (expected 0..65535)")
-    return int(text)
-
-
-def _http_url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"invalid URL {text!r} (expected http://HOST/...)")
-    return text
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m reference_device``."""
-    parser = _OneLineParser(prog=PROG, description="Serve the bundled reference intercom.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=_port, default=0, help="port (0: chosen by the OS)")
-    parser.add_argument(
-        "--profile",
-        default="default",
-        help=f"device model: {', '.join(profile_names())}, or a .toml file",
-    )
-    parser.add_argument(
-        "--preroll", action="store_true", help="fill the 30 s history before listening"
-    )
-    parser.add_argument(
-        "--external-url", type=_http_url, help="pull the external source from this URL"
-    )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the device; return the process's exit status."""
-    args = build_parser().parse_args(argv)
     try:
-        options = DeviceOptions(
-            host=args.host,
-            port=args.port,
-            profile=load_profile(args.profile),
-            preroll=args.preroll,
-            external_url=args.external_url,
-        )
-    except ProfileError as exc:
-        return _usage_error(f"bad profile: {exc}")
+        options = device_options(sys.argv[1:] if argv is None else argv)
+    except ValueError as exc:  # ArgumentsError, ProfileError, OptionsError
+        return _usage_error(_usage_text(exc))
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     try:
         asyncio.run(_serve_until_signalled(options))
     except (ListenError, OptionsError) as exc:
         return _usage_error(str(exc))
     return 0
+
+
+def _usage_text(error: ValueError) -> str:
+    return f"bad profile: {error}" if isinstance(error, ProfileError) else str(error)
 
 
 def _usage_error(message: str) -> int:
@@ -100,8 +59,20 @@ async def _serve_until_signalled(options: DeviceOptions) -> None:
     await serve(options, _announce, stop)
 
 
+def announcement(url: str, device: Device) -> list[str]:
+    """The lines printed once listening: where, and with HTTPS the plain side and certificate."""
+    lines = [f"listening on {url}"]
+    endpoints = device.endpoints
+    if endpoints is not None and endpoints.plain_url is not None:
+        plain = "error 7: HTTPS only" if device.access.https_only else "HTTP and HTTPS accepted"
+        lines.append(f"plain http on {endpoints.plain_url} ({plain})")
+    if endpoints is not None and endpoints.certificate_sha256 is not None:
+        lines.append(f"certificate sha256 {endpoints.certificate_sha256}")
+    return lines
+
+
 def _announce(url: str, device: Device) -> None:
-    print(f"listening on {url}", flush=True)
+    print("\n".join(announcement(url, device)), flush=True)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,18 @@ class DeviceThread:
         return self._url
 
     @property
+    def plain_url(self) -> str | None:
+        """With HTTPS, the plain-HTTP base URL beside it (None without HTTPS or before start)."""
+        endpoints = self._device.endpoints if self._device is not None else None
+        return endpoints.plain_url if endpoints is not None else None
+
+    @property
+    def certificate_sha256(self) -> str | None:
+        """With HTTPS, the SHA-256 fingerprint (hex) of the certificate the device presents."""
+        endpoints = self._device.endpoints if self._device is not None else None
+        return endpoints.certificate_sha256 if endpoints is not None else None
+
+    @property
     def device(self) -> Device:
         """The running device's state (camera, profile, kept errors)."""
         if self._device is None:
@@ -168,7 +180,9 @@ def running_reference_device(
 ) -> Iterator[str]:
     """Run the reference device on 127.0.0.1, port 0, and yield its base URL.
 
-    Further keyword arguments are further ``DeviceOptions`` fields. On exit the server and
+    Further keyword arguments are further ``DeviceOptions`` fields (access among them:
+    ``auth=Authentication.DIGEST, users=("admin:secret",), https_only=True``); use
+    ``DeviceThread`` to learn the plain-HTTP URL beside HTTPS. On exit the server and
     the camera stop and the thread is joined; an exception raised in the device's thread
     is re-raised here.
     """

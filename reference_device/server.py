@@ -2,9 +2,12 @@
 
 Strategy: one catch-all route hands every request to ``dispatch``, which looks the path up
 in ``ENDPOINTS`` (unknown path: error 2, checked first) and the method in
-``ALLOWED_METHODS`` (anything but GET and POST: error 3). Every error is HTTP 200 with the
-JSON envelope. A valid snapshot request is served by the handler of its ``Mode`` (a table):
-one live JPEG, one JPEG from history, or an MJPEG stream. Encoding always runs in the
+``ALLOWED_METHODS`` (anything but GET and POST: error 3). A Camera endpoint
+(``CAMERA_SERVICE``) then asks access control (access.py) whether the request may proceed;
+its refusals are rendered as they come (HTTP 401 with challenges for authentication, else
+200). Every other error is HTTP 200 with the JSON envelope. A valid snapshot request is
+served by the handler of its ``Mode`` (a table): one live JPEG, one JPEG from history, or
+an MJPEG stream. Encoding always runs in the
 device's own thread pool, never on the event loop.
 
 ``error_middleware`` answers every exception with the envelope: what a client causes
@@ -15,8 +18,12 @@ trace on the wire. Malformed HTTP that aiohttp refuses before
 any handler runs (a bad request line, raw non-ASCII bytes in the target) stays aiohttp's
 own 400: a protocol-level refusal, not an API reply.
 
+With ``https`` the device listens with TLS (tls.py) and, on a second port, for plain
+HTTP: the same API, where the Camera service answers error 7 when it is HTTPS-only.
+
 What never belongs here: parameter rules (params.py), the envelope's shape (envelope.py),
-stream framing and pacing (streaming.py), anything about capture or encoding (camera.py).
+stream framing and pacing (streaming.py), anything about capture or encoding (camera.py),
+access rules (access.py), certificates (tls.py).
 """
 
 from __future__ import annotations
@@ -27,10 +34,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from reference_device.access import (
+    ACCESS_FAULTS,
+    DEFAULT_NONCE_LIFETIME_S,
+    AccessControl,
+    AccessRequest,
+    Account,
+    Authentication,
+    Refusal,
+    check_accounts,
+)
 from reference_device.camera import Camera, Frame, NoFrameError
 from reference_device.clock import Clock, SystemClock
 from reference_device.envelope import CONTENT_TYPE as JSON_CONTENT_TYPE
@@ -44,6 +62,7 @@ from reference_device.params import (
 )
 from reference_device.profile import Profile, load_profile
 from reference_device.streaming import StreamBroken, stream_plan, stream_snapshots
+from reference_device.tls import ServerTls, server_tls
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +77,15 @@ ENCODER_THREADS = 4
 
 @dataclass(frozen=True, slots=True)
 class DeviceOptions:
-    """How to run the reference device; shared by the CLI and the in-process runner."""
+    """How to run the reference device; shared by the CLI and the in-process runner.
+
+    Access (see access.py): ``auth`` and ``users`` (at most 5; strings ``NAME:PASSWORD``
+    or ``NAME:PASSWORD:nocamera`` are parsed), ``https`` (TLS from ``cert``/``key``, else
+    a self-signed certificate; plain HTTP on ``plain_port``), ``https_only`` (implies
+    ``https``; plain HTTP gets error 7), ``camera_api`` (False: error 4).
+    ``access_faults`` breaks access rules on purpose, for snapcheck's own tests only.
+    Contradictory options raise ``OptionsError``.
+    """
 
     host: str = "127.0.0.1"
     port: int = 0
@@ -66,10 +93,50 @@ class DeviceOptions:
     preroll: bool = False
     external_url: str | None = None
     clock: Clock | None = field(default=None, compare=False)
+    auth: Authentication = Authentication.NONE
+    users: tuple[Account, ...] = ()
+    https: bool = False
+    cert: Path | None = None
+    key: Path | None = None
+    https_only: bool = False
+    plain_port: int = 0
+    camera_api: bool = True
+    nonce_lifetime_s: float = DEFAULT_NONCE_LIFETIME_S
+    access_faults: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        try:
+            auth = Authentication(self.auth)
+            users = tuple(Account.parse(u) if isinstance(u, str) else u for u in self.users)
+            check_accounts(auth, users)
+        except ValueError as exc:
+            raise OptionsError(str(exc)) from exc
+        # Frozen: the parsed forms replace what was given.
+        object.__setattr__(self, "auth", auth)
+        object.__setattr__(self, "users", users)
+        object.__setattr__(self, "https", self.https or self.https_only)
+        object.__setattr__(self, "access_faults", frozenset(self.access_faults))
+        for problem in _option_conflicts(self):
+            raise OptionsError(problem)
 
     def load_profile(self) -> Profile:
         """The profile itself (loading it when given by name or path; ProfileError if bad)."""
         return self.profile if isinstance(self.profile, Profile) else load_profile(self.profile)
+
+
+def _option_conflicts(options: DeviceOptions) -> list[str]:
+    """What contradicts what among the access options."""
+    rules = (
+        (options.cert is None and options.key is not None, "--key needs --cert"),
+        (options.cert is not None and not options.https, "--cert needs --https"),
+        (
+            bool(options.access_faults - ACCESS_FAULTS),
+            f"unknown access faults {sorted(options.access_faults - ACCESS_FAULTS)}"
+            f" (known: {', '.join(sorted(ACCESS_FAULTS))})",
+        ),
+        (not options.nonce_lifetime_s > 0, "the nonce lifetime must be positive"),
+    )
+    return [problem for broken, problem in rules if broken]
 
 
 class ListenError(OSError):
@@ -77,15 +144,30 @@ class ListenError(OSError):
 
 
 class OptionsError(ValueError):
-    """The options contradict the profile (e.g. an external URL but no external source)."""
+    """The options contradict each other or the profile (e.g. an external URL but no
+    external source, more than 5 accounts, a certificate that cannot be read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where a running device listens: its base URL, the plain-HTTP one beside HTTPS, and
+    the SHA-256 fingerprint of the certificate it presents over HTTPS."""
+
+    url: str
+    plain_url: str | None = None
+    certificate_sha256: str | None = None
 
 
 class Device:
     """The state a running device shares between its handlers."""
 
-    def __init__(self, profile: Profile, camera: Camera) -> None:
+    def __init__(
+        self, profile: Profile, camera: Camera, access: AccessControl | None = None
+    ) -> None:
         self.profile = profile
         self.camera = camera
+        self.access = access if access is not None else AccessControl(SystemClock())
+        self.endpoints: Endpoints | None = None  # known once listening
         self.errors: list[BaseException] = []
         self.streams: set[asyncio.Task[Any]] = set()
         self._executor = ThreadPoolExecutor(ENCODER_THREADS, "reference-device-encode")
@@ -115,6 +197,16 @@ def json_reply(body: bytes) -> web.Response:
 def error_reply(error: ApiError) -> web.Response:
     """The JSON error envelope for ``error``."""
     return json_reply(render_error(error))
+
+
+def refusal_reply(refusal: Refusal) -> web.Response:
+    """Access control's refusal: its status, its error, one WWW-Authenticate per challenge."""
+    response = web.Response(
+        status=refusal.status, body=render_error(refusal.error), content_type=JSON_CONTENT_TYPE
+    )
+    for challenge in refusal.challenges:
+        response.headers.add("WWW-Authenticate", challenge)
+    return response
 
 
 async def request_params(request: web.Request) -> RawParams:
@@ -205,6 +297,9 @@ ENDPOINTS: Mapping[str, Handler] = {
     "/api/system/info": system_info,
 }
 
+# The endpoints of the Camera service: guarded by access control. Others are open to all.
+CAMERA_SERVICE = frozenset({"/api/camera/caps", "/api/camera/snapshot"})
+
 # aiohttp's own refusals raised inside a handler, as API error codes.
 HTTP_EXCEPTION_CODES: Mapping[int, ErrorCode] = {
     413: ErrorCode.PARAMETER_TOO_BIG,
@@ -223,13 +318,22 @@ CLIENT_FAULTS: Mapping[type[Exception], ApiError] = {
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
-    """Every request: the path first (error 2), then the method (error 3), then the endpoint."""
+    """Every request: the path (error 2), the method (error 3), access, then the endpoint."""
     handler = ENDPOINTS.get(request.path)
     if handler is None:
         return error_reply(ApiError(ErrorCode.INVALID_PATH))
     if request.method not in ALLOWED_METHODS:
         return error_reply(ApiError(ErrorCode.INVALID_METHOD))
-    return await handler(request, request.app[DEVICE])
+    device = request.app[DEVICE]
+    # Guarded by the same decoded path that chose the handler: no spelling slips past.
+    if request.path in CAMERA_SERVICE:
+        asked = AccessRequest(
+            request.method, request.raw_path, request.secure, request.headers.get("Authorization")
+        )
+        decision = device.access.decide(asked)
+        if isinstance(decision, Refusal):
+            return refusal_reply(decision)
+    return await handler(request, device)
 
 
 @web.middleware
@@ -284,6 +388,19 @@ def build_app(device: Device) -> web.Application:
     return app
 
 
+def access_control(options: DeviceOptions, clock: Clock) -> AccessControl:
+    """The Camera service's security, as ``options`` configure it."""
+    return AccessControl(
+        clock,
+        auth=options.auth,
+        accounts=options.users,
+        https_only=options.https_only,
+        camera_enabled=options.camera_api,
+        faults=options.access_faults,
+        nonce_lifetime_s=options.nonce_lifetime_s,
+    )
+
+
 def start_device(options: DeviceOptions, profile: Profile) -> Device:
     """Create the camera for ``options`` and start it (preroll included); OptionsError."""
     clock = options.clock if options.clock is not None else SystemClock()
@@ -292,40 +409,71 @@ def start_device(options: DeviceOptions, profile: Profile) -> Device:
     except ValueError as exc:
         raise OptionsError(str(exc)) from exc
     camera.start()
-    return Device(profile, camera)
+    return Device(profile, camera, access_control(options, clock))
+
+
+def _server_tls(options: DeviceOptions) -> ServerTls | None:
+    """The TLS setup when ``https`` is on (OptionsError when the certificate is unusable)."""
+    if not options.https:
+        return None
+    now = (options.clock or SystemClock()).now()
+    try:
+        return server_tls(options.host, now, options.cert, options.key)
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from exc
 
 
 async def serve(
     options: DeviceOptions, ready: Callable[[str, Device], None], stop: asyncio.Event
 ) -> None:
-    """Serve the device until ``stop`` is set; ``ready(base_url, device)`` once listening."""
+    """Serve the device until ``stop`` is set; ``ready(base_url, device)`` once listening.
+
+    ``device.endpoints`` says where it listens (and, with HTTPS, the plain-HTTP URL and
+    the certificate's fingerprint) by the time ``ready`` is called.
+    """
     profile = options.load_profile()
+    tls = _server_tls(options)
     device = start_device(options, profile)
     try:
-        async with _listening(build_app(device), options) as url:
-            ready(url, device)
+        async with _listening(build_app(device), options, tls) as endpoints:
+            device.endpoints = endpoints
+            ready(endpoints.url, device)
             await stop.wait()
     finally:
         device.close()
 
 
+async def _start_site(site: web.TCPSite, host: str, port: int) -> None:
+    try:
+        await site.start()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ListenError(f"cannot listen on {host}:{port}: {reason}") from exc
+
+
 @asynccontextmanager
-async def _listening(app: web.Application, options: DeviceOptions) -> AsyncIterator[str]:
+async def _listening(
+    app: web.Application, options: DeviceOptions, tls: ServerTls | None
+) -> AsyncIterator[Endpoints]:
     runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, handle_signals=False)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, options.host, options.port)
-        try:
-            await site.start()
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise ListenError(f"cannot listen on {options.host}:{options.port}: {reason}") from exc
-        yield _base_url(runner)
+        context = tls.context if tls is not None else None
+        main = web.TCPSite(runner, options.host, options.port, ssl_context=context)
+        await _start_site(main, options.host, options.port)
+        host = runner.addresses[0][0]
+        if tls is None:
+            yield Endpoints(_url("http", host, main.port))
+            return
+        plain = web.TCPSite(runner, options.host, options.plain_port)
+        await _start_site(plain, options.host, options.plain_port)
+        yield Endpoints(
+            _url("https", host, main.port), _url("http", host, plain.port), tls.certificate_sha256
+        )
     finally:
         await runner.cleanup()
 
 
-def _base_url(runner: web.AppRunner) -> str:
-    host, port = runner.addresses[0][:2]
+def _url(scheme: str, host: str, port: int) -> str:
     # An IPv6 literal needs brackets in a URL.
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"

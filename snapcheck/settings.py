@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from snapcheck.verdicts import UsageError
 
 AUTH_METHODS = ("none", "basic", "digest", "auto")
+# A bundled device's account in --reference-args: the password is masked in reports.
+_ACCOUNT_FLAG = re.compile(r"(--user(?:=|\s+)['\"]?[^:\s]+:)\S+")
 GENTLE_RATE_LIMIT_PER_S = 5.0
 _CLAUSE_PATTERN = re.compile(r"^[A-Z][A-Z0-9-]*\*?$")
 
@@ -34,6 +36,8 @@ class Settings:
     unprivileged_user: str | None = None
     unprivileged_password: str | None = None
     reference_profile: str = "default"
+    reference_args: str = ""
+    plain_url: str | None = None
     strict: bool = False
     rate_limit: float | None = None
     request_timeout: float = 10.0
@@ -62,6 +66,8 @@ class Settings:
                 value = "****" if value else "(none)"
             elif item.name == "clauses":
                 value = ",".join(value) if value else "(all)"
+            elif item.name == "reference_args":
+                value = _ACCOUNT_FLAG.sub(r"\1****", value) or "(none)"
             elif item.name == "device":
                 value = value or "bundled reference device"
             elif item.name == "rate_limit":
@@ -92,6 +98,15 @@ def _device(text: str) -> str:
             f"--device takes the device's base URL only (no path or query), got {text!r}"
         )
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _plain_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
+        raise UsageError(f"--plain-url must be a plain http://HOST[:PORT] base URL, got {text!r}")
+    if parts.query or parts.fragment or parts.username is not None:
+        raise UsageError(f"--plain-url takes no query, fragment or credentials, got {text!r}")
+    return f"http://{parts.netloc}"
 
 
 def _positive(name: str) -> Callable[[str], float]:
@@ -174,6 +189,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("reference_profile", "--reference-profile", "SNAPCHECK_REFERENCE_PROFILE",
            "snapcheck_reference_profile", _text,
            "profile of the bundled reference device (name or TOML path)"),
+    Option("reference_args", "--reference-args", "SNAPCHECK_REFERENCE_ARGS",
+           "snapcheck_reference_args", _text,
+           "flags for the bundled reference device, as for python -m reference_device"
+           " (e.g. '--auth digest --user admin:secret --https-only'; see docs/access.md)"),
+    Option("plain_url", "--plain-url", "SNAPCHECK_PLAIN_URL", "snapcheck_plain_url", _plain_url,
+           "the device's plain http:// address when --device is https:// (judges AUTH-HTTPS-1"
+           " and AUTH-HTTPS-2; known by itself for the bundled device)"),
     Option("strict", "--strict", "SNAPCHECK_STRICT", "snapcheck_strict", _bool,
            "NON-STRICT findings fail the run too"),
     Option("rate_limit", "--rate-limit", "SNAPCHECK_RATE_LIMIT", "snapcheck_rate_limit",
@@ -213,4 +235,8 @@ def resolve_settings(
         raise UsageError("a password was given without --user")
     if settings.user and settings.auth_method == "none":
         raise UsageError("--user was given but --auth-method is none")
+    if settings.reference_args and not settings.bundled:
+        raise UsageError("--reference-args configures the bundled device; --device was given")
+    if settings.plain_url and settings.device and not settings.device.startswith("https://"):
+        raise UsageError("--plain-url is the plain address of a device tested over https://")
     return settings

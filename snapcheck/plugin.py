@@ -13,12 +13,14 @@ This module may import ``reference_device`` only to start the bundled device whe
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from hypothesis import HealthCheck
@@ -28,6 +30,9 @@ from snapcheck.device import DeviceUnderTest, DeviceUnreachable, Unsupported
 from snapcheck.recorder import RunRecorder
 from snapcheck.settings import OPTIONS, Settings, resolve_settings
 from snapcheck.verdicts import DeviceFailure, UsageError, Verdict
+
+if TYPE_CHECKING:
+    from reference_device import DeviceOptions
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 RECORDER_KEY = pytest.StashKey[RunRecorder]()
@@ -90,6 +95,8 @@ def pytest_configure(config: pytest.Config) -> None:
     ini = {option.ini: config.getini(option.ini) for option in OPTIONS}
     try:
         settings = resolve_settings(_cli_values(config), os.environ, ini)
+        if settings.bundled and settings.reference_args:
+            reference_options(settings)  # a bad flag is a usage error now, not in a fixture
     except UsageError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
@@ -131,15 +138,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-@contextmanager
-def _device_base_url(settings: Settings) -> Iterator[str]:
-    if settings.device is not None:
-        yield settings.device
-        return
-    from reference_device import running_reference_device  # noqa: PLC0415 - bundled only
+def reference_options(settings: Settings) -> DeviceOptions:
+    """The bundled device's options: the profile, pre-rolled, then ``--reference-args``."""
+    from reference_device.command_line import device_options  # noqa: PLC0415 - bundled only
 
-    with running_reference_device(profile=settings.reference_profile, preroll=True) as url:
-        yield url
+    argv = ["--profile", settings.reference_profile, "--preroll"]
+    try:
+        return device_options([*argv, *shlex.split(settings.reference_args)])
+    except ValueError as error:
+        raise UsageError(f"--reference-args {settings.reference_args!r}: {error}") from None
+
+
+@contextmanager
+def _device_target(settings: Settings) -> Iterator[tuple[str, Settings]]:
+    """The base URL to test and the settings to test it with.
+
+    A bundled device with HTTPS also has a plain-HTTP listener: it becomes ``plain_url``.
+    """
+    if settings.device is not None:
+        yield settings.device, settings
+        return
+    from reference_device import DeviceThread  # noqa: PLC0415 - bundled only
+
+    with DeviceThread(reference_options(settings)) as running:
+        yield running.url, replace(settings, plain_url=settings.plain_url or running.plain_url)
 
 
 @pytest.fixture(scope="session")
@@ -152,8 +174,8 @@ def snapcheck_settings(pytestconfig: pytest.Config) -> Settings:
 def device(pytestconfig: pytest.Config, snapcheck_settings: Settings) -> Iterator[DeviceUnderTest]:
     """The device under test: the bundled reference device, or --device. Override to swap it."""
     recorder = pytestconfig.stash[RECORDER_KEY]
-    with _device_base_url(snapcheck_settings) as base_url:
-        dut = DeviceUnderTest.connect(base_url, snapcheck_settings, recorder)
+    with _device_target(snapcheck_settings) as (base_url, settings):
+        dut = DeviceUnderTest.connect(base_url, settings, recorder)
         pytestconfig.stash[DEVICE_KEY] = dut
         try:
             yield dut

@@ -50,7 +50,9 @@ MANUAL = Caps(
 )
 UNSORTED = Caps(((640, 480), (1280, 960), (160, 120), (1280, 720), (640, 360)), ("internal",))
 ONE = Caps(((640, 480),), ("internal",))
-EVERY_CAPS = pytest.mark.parametrize("caps", [BOTH, MANUAL, UNSORTED, ONE], ids=str)
+EVERY_CAPS = pytest.mark.parametrize(
+    "caps", [BOTH, MANUAL, UNSORTED, ONE], ids=["both", "manual", "unsorted", "one"]
+)
 KNOWN_MAX = DeviceConfig(max_fps=15)
 CONFIGS = (KNOWN_MAX, DeviceConfig())
 

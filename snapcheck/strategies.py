@@ -43,10 +43,11 @@ _WRAPS = (2**16, 2**32, 2**64)
 # ---------------------------------------------------------------- derived from caps
 
 PAIR_DERIVATIONS: Mapping[str, Callable[[Caps], Iterable[Pair]]] = {
-    "width + 1": lambda caps: ((w + 1, h) for w, h in caps.resolutions),
-    "height + 1": lambda caps: ((w, h + 1) for w, h in caps.resolutions),
-    "width - 1": lambda caps: ((w - 1, h) for w, h in caps.resolutions),
-    "height - 1": lambda caps: ((w, h - 1) for w, h in caps.resolutions),
+    # One pixel off an advertised pair, in each direction.
+    "one wider": lambda caps: ((w + 1, h) for w, h in caps.resolutions),
+    "one taller": lambda caps: ((w, h + 1) for w, h in caps.resolutions),
+    "one narrower": lambda caps: ((w - 1, h) for w, h in caps.resolutions),
+    "one shorter": lambda caps: ((w, h - 1) for w, h in caps.resolutions),
     "swapped": lambda caps: ((h, w) for w, h in caps.resolutions),
     # The width of one advertised pair with the height of another.
     "mixed": lambda caps: (

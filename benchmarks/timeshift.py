@@ -1,0 +1,213 @@
+"""Target 4: the cost of a ``time=-k`` lookup does not grow with the history held.
+
+Strategy and decisions: two cameras of the default profile on frozen ManualClocks, one
+holding 1 s of history (started without pre-roll, stepped 1 s: 16 frames of ``internal``)
+and one holding 30 s (started with pre-roll: 452 frames). Pre-roll defers rendering each
+master to its first use, but a lookup never touches a master, so its buffer is the one 30 s
+of real capture leaves; that is why the 30 s camera may use it.
+
+- In process: ``Camera.at(source, -k)`` timed in batches, alternating the two cameras, at
+  the offsets both can answer (0, -0.5, -1 s) and, on the 30 s camera, deep ones (-15,
+  -29, -30 s). The ring buffer bisects (``O(log n)``), so 30x the frames adds a few
+  comparisons; a lookup that scanned the history would cost about 30x. Judged: the deep
+  median on 30 s over the median on 1 s must be <= 1.5 (room for the logarithm, none for
+  a scan).
+- Over HTTP: the same two histories in two in-process devices (``running_reference_device``
+  with the frozen clock), ``GET /api/camera/snapshot?width=640&height=480&time=-k`` on a
+  keep-alive connection each. The clock does not move, so after a warm-up request each
+  reply is the same frame from the encoder cache: what is timed is the request, the lookup
+  and the reply, not an encode. Judged: the 30 s median over the 1 s median <= 1.25.
+
+What never belongs here: the HTTP client (wire.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+
+from benchmarks.results import Bound, Figure, Judgement, Section, median, ratio
+from benchmarks.wire import Connection
+from reference_device.camera import Camera
+from reference_device.clock import ManualClock
+from reference_device.profile import load_profile
+from reference_device.runner import DeviceThread
+from reference_device.server import DeviceOptions
+
+SOURCE = "internal"
+SHORT_HISTORY_S = 1.0
+NEAR_OFFSETS = (0.0, -0.5, -1.0)
+DEEP_OFFSETS = (-15.0, -29.0, -30.0)
+IN_PROCESS_LIMIT = 1.5
+HTTP_LIMIT = 1.25
+REQUEST_TIMEOUT_S = 10.0
+CAPTURE_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class TimeshiftPlan:
+    """How many alternating rounds, of how many lookups (or GETs) per timed batch."""
+
+    rounds: int
+    lookups_per_batch: int
+    requests_per_batch: int
+
+
+FULL = TimeshiftPlan(rounds=15, lookups_per_batch=2000, requests_per_batch=40)
+QUICK = TimeshiftPlan(rounds=3, lookups_per_batch=300, requests_per_batch=8)
+
+
+def run(quick: bool) -> Section:
+    """Measure target 4 with the full or the quick plan."""
+    return measure(QUICK if quick else FULL)
+
+
+def measure(plan: TimeshiftPlan) -> Section:
+    """Time lookups at 1 s and 30 s of history, in process and over HTTP."""
+    short, long = _camera(preroll=False), _camera(preroll=True)
+    try:
+        lookups = _lookup_batches(short, long, plan)
+    finally:
+        short.stop()
+        long.stop()
+    with _devices() as (short_url, long_url):
+        requests = asyncio.run(_request_batches(short_url, long_url, plan))
+    return _section(lookups, requests, plan)
+
+
+def _camera(*, preroll: bool) -> Camera:
+    clock = ManualClock()
+    camera = Camera(load_profile("default"), clock, preroll=preroll)
+    camera.start(threads=False)
+    if not preroll:
+        clock.advance(SHORT_HISTORY_S)
+        camera.tick()
+    return camera
+
+
+def per_call_s(action: Callable[[], object], calls: int) -> float:
+    """The mean wall seconds of one ``action()`` over a batch of ``calls``."""
+    if calls < 1:
+        raise ValueError(f"calls must be positive, got {calls}")
+    start = time.perf_counter()
+    for _ in range(calls):
+        action()
+    return (time.perf_counter() - start) / calls
+
+
+def _lookup_batches(short: Camera, long: Camera, plan: TimeshiftPlan) -> dict[str, list[float]]:
+    cases: dict[str, tuple[Camera, Sequence[float]]] = {
+        "1 s history, k <= 1": (short, NEAR_OFFSETS),
+        "30 s history, k <= 1": (long, NEAR_OFFSETS),
+        "30 s history, k >= 15": (long, DEEP_OFFSETS),
+    }
+    batches: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(plan.rounds):
+        for name, (camera, offsets) in cases.items():
+            for offset in offsets:
+                lookup = functools.partial(camera.at, SOURCE, offset)
+                batches[name].append(per_call_s(lookup, plan.lookups_per_batch))
+    return batches
+
+
+@contextmanager
+def _devices() -> Iterator[tuple[str, str]]:
+    """Two in-process devices on frozen clocks: 1 s and 30 s of history."""
+    with ExitStack() as stack:
+        short = stack.enter_context(DeviceThread(DeviceOptions(clock=(clock := ManualClock()))))
+        long = stack.enter_context(DeviceThread(DeviceOptions(clock=ManualClock(), preroll=True)))
+        camera = short.device.camera
+        wanted = {
+            mode.name: camera.captured(mode.name) + round(SHORT_HISTORY_S * mode.fps)
+            for mode in camera.profile.sources
+        }
+        clock.advance(SHORT_HISTORY_S)
+        # Every source's capture thread (it re-reads the manual clock at least every
+        # 0.25 s) must be done, or its rendering would compete with the timed requests.
+        for source, count in wanted.items():
+            if not camera.wait_captured(source, count, CAPTURE_TIMEOUT_S):
+                raise RuntimeError(f"the 1 s device did not capture {count} {source} frames")
+        yield short.url, long.url
+
+
+async def _request_batches(
+    short_url: str, long_url: str, plan: TimeshiftPlan
+) -> dict[str, list[float]]:
+    short = await Connection.open(short_url, REQUEST_TIMEOUT_S)
+    long = await Connection.open(long_url, REQUEST_TIMEOUT_S)
+    cases = {
+        "1 s history, time=-1": (short, -1.0),
+        "30 s history, time=-1": (long, -1.0),
+        "30 s history, time=-29": (long, -29.0),
+    }
+    try:
+        batches: dict[str, list[float]] = {name: [] for name in cases}
+        for connection, offset in cases.values():
+            # Warm-up: the first request encodes (and on the pre-rolled device renders).
+            await _get(connection, offset)
+        for _ in range(plan.rounds):
+            for name, (connection, offset) in cases.items():
+                start = time.perf_counter()
+                for _ in range(plan.requests_per_batch):
+                    await _get(connection, offset)
+                elapsed = time.perf_counter() - start
+                batches[name].append(elapsed / plan.requests_per_batch)
+        return batches
+    finally:
+        await short.close()
+        await long.close()
+
+
+async def _get(connection: Connection, offset: float) -> None:
+    target = f"/api/camera/snapshot?width=640&height=480&time={offset:g}"
+    reply = await connection.get(target, REQUEST_TIMEOUT_S)
+    if reply.head.content_type != "image/jpeg":
+        detail = reply.body[:200].decode("utf-8", "replace")
+        raise RuntimeError(f"GET {target} did not give a JPEG: {detail}")
+
+
+def _section(
+    lookups: dict[str, list[float]], requests: dict[str, list[float]], plan: TimeshiftPlan
+) -> Section:
+    lookup_us = {name: 1e6 * median(values, name) for name, values in lookups.items()}
+    request_ms = {name: 1e3 * median(values, name) for name, values in requests.items()}
+    figures = [
+        Figure(f"Camera.at, {name}", value, "us", f"median of {len(lookups[name])} batches")
+        for name, value in lookup_us.items()
+    ] + [
+        Figure(f"GET 640x480, {name}", value, "ms", f"median of {len(requests[name])} batches")
+        for name, value in request_ms.items()
+    ]
+    base_lookup = lookup_us["1 s history, k <= 1"]
+    base_request = request_ms["1 s history, time=-1"]
+    judgements = (
+        Judgement(
+            "Camera.at 30 s (k >= 15) / 1 s",
+            ratio(lookup_us["30 s history, k >= 15"], base_lookup, "lookup 30 s / 1 s"),
+            Bound.AT_MOST,
+            IN_PROCESS_LIMIT,
+        ),
+        Judgement(
+            "GET time=-29 at 30 s / time=-1 at 1 s",
+            ratio(request_ms["30 s history, time=-29"], base_request, "GET 30 s / 1 s"),
+            Bound.AT_MOST,
+            HTTP_LIMIT,
+        ),
+    )
+    notes = (
+        f"30 s history, k <= 1 / 1 s: "
+        f"{ratio(lookup_us['30 s history, k <= 1'], base_lookup, 'lookup'):.3f} in process, "
+        f"{ratio(request_ms['30 s history, time=-1'], base_request, 'GET'):.3f} over HTTP",
+        f"{plan.rounds} alternating rounds; {plan.lookups_per_batch} lookups or "
+        f"{plan.requests_per_batch} GETs per batch",
+    )
+    return Section(
+        "timeshift: time=-k lookup cost at 1 s vs 30 s of history",
+        tuple(figures),
+        judgements,
+        notes,
+    )

@@ -1,4 +1,5 @@
-"""The ``snapcheck`` command: validate one URL or a HAR capture, and list the clause catalogue.
+"""The ``snapcheck`` command: validate one URL or a HAR capture, list the clause catalogue,
+and render a conformance run's report again from its report.json.
 
 Strategy: a thin front end. It parses the command line, builds a ``Transport`` (or reads
 a HAR file), hands every reply to ``snapcheck.judge`` and prints the findings worst
@@ -81,7 +82,7 @@ def _positive(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``validate`` and ``clauses``."""
+    """The command line: ``validate``, ``clauses`` and ``report``."""
     parser = argparse.ArgumentParser(
         prog="snapcheck", description="Validate an intercom's camera snapshot HTTP API."
     )
@@ -123,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=PROJECT_ROOT,
         help="the source tree to scan (default: this installation's)",
+    )
+    report = commands.add_parser(
+        "report", help="render report.html and junit.xml again from a run's report.json"
+    )
+    report.add_argument("path", type=Path, help="the report.json of a conformance run")
+    report.add_argument(
+        "--out", type=Path, help="the folder to write into (default: beside report.json)"
     )
     return parser
 
@@ -360,7 +368,16 @@ def _run_clauses(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FAIL if args.require_coverage and uncovered else EXIT_OK
 
 
-COMMANDS = {"validate": _run_validate, "clauses": _run_clauses}
+def _run_report(args: argparse.Namespace, out: TextIO) -> int:
+    # Jinja2 and matplotlib are loaded only by the command that renders.
+    from snapcheck.report.files import rerender  # noqa: PLC0415
+
+    for written in rerender(args.path, args.out):
+        out.write(f"wrote {written}\n")
+    return EXIT_OK
+
+
+COMMANDS = {"validate": _run_validate, "clauses": _run_clauses, "report": _run_report}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:

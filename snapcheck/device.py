@@ -29,6 +29,7 @@ from snapcheck.judge import (
     stream_window,
 )
 from snapcheck.recorder import RunRecorder
+from snapcheck.report.artifacts import ArtifactCollector
 from snapcheck.settings import Settings
 from snapcheck.timecode import TimeCode, read_timecode
 from snapcheck.transport import Transport
@@ -80,6 +81,8 @@ class DeviceUnderTest:
         self._max_fps: int | None = None
         self._max_fps_findings: list[Finding] = []
         self._silence: str | None = None
+        # Frames, stream timings and latencies for the run's report (never judged here).
+        self.artifacts = ArtifactCollector(recorder)
 
     @classmethod
     def connect(cls, base_url: str, settings: Settings, recorder: RunRecorder) -> DeviceUnderTest:
@@ -96,7 +99,8 @@ class DeviceUnderTest:
         return dut
 
     def close(self) -> None:
-        """Nothing stays open between exchanges; kept for symmetry with connect."""
+        """Nothing stays open between exchanges; the report's time-shifted frames are kept now."""
+        self.artifacts.finish()
 
     # ---- what the device advertises
 
@@ -210,6 +214,7 @@ class DeviceUnderTest:
             reply = transport.exchange(request)
         else:
             reply = transport.stream(request, window_s, analyse=analyse_part)
+        self.artifacts.observe(reply)
         self._notice_silence(transport, reply)
         if self.unreachable:
             raise DeviceUnreachable(self.unreachable_reason)

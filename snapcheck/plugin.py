@@ -6,6 +6,15 @@ Every conformance test cites its clauses with ``@pytest.mark.clause(...)``; the
 plugin turns each test's outcome into a verdict (PASS, NON-STRICT, INFORMATIONAL,
 UNSUPPORTED, FAIL, DEVICE-UNREACHABLE), and writes the run's report at the end.
 
+Exit status (issue 7): 0 when no clause FAILs (nor is NON-STRICT under ``--strict``), 1
+otherwise, 2 for a usage error or a device that did not answer at the start. pytest's own
+status for a usage error is 4: ``pytest_cmdline_main`` below wraps pytest's main loop and
+turns every ``pytest.UsageError`` raised once the plugin is loaded (a bad snapcheck
+setting, a path that does not exist) into 2; the device fixture notes a device whose caps
+request got not a single byte, and ``pytest_sessionfinish`` then sets 2. Only errors
+pytest's argument parser finds before any plugin is loaded (an unknown option, an option
+without its value) keep pytest's 4.
+
 This module may import ``reference_device`` only to start the bundled device when no
 ``--device`` is given; it then talks to it over HTTP like to any other device.
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -28,6 +38,12 @@ from hypothesis import settings as hypothesis_settings
 
 from snapcheck.device import DeviceUnderTest, DeviceUnreachable, Unsupported
 from snapcheck.recorder import RunRecorder
+
+# Imported with the plugin, not when the first report is written: numpy (under
+# matplotlib) refuses to be imported twice in one process, which pytester's in-process
+# runs would otherwise do after restoring sys.modules.
+from snapcheck.report.files import write_run_report
+from snapcheck.report.model import HypothesisRun
 from snapcheck.settings import OPTIONS, Settings, resolve_settings
 from snapcheck.verdicts import DeviceFailure, UsageError, Verdict
 
@@ -39,6 +55,8 @@ RECORDER_KEY = pytest.StashKey[RunRecorder]()
 STARTED_KEY = pytest.StashKey[datetime]()
 DEVICE_KEY = pytest.StashKey[DeviceUnderTest]()
 REPORT_DIR_KEY = pytest.StashKey[Path]()
+SILENT_AT_START_KEY = pytest.StashKey[str]()
+EXIT_USAGE = 2
 
 # Profiles are registered once; the plugin picks one unless --hypothesis-profile is given.
 _QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
@@ -53,6 +71,18 @@ hypothesis_settings.register_profile(
     "device", max_examples=8, deadline=None, database=None, print_blob=True,
     suppress_health_check=_QUIET,
 )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Generator[None, object, object]:
+    """Exit 2, not pytest's 4, for a usage error (see the module's docstring)."""
+    try:
+        return (yield)
+    except pytest.UsageError as error:
+        # pytest.main would print these lines itself had the error reached it.
+        for line in error.args:
+            sys.stderr.write(f"ERROR: {line}\n")
+        return EXIT_USAGE
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -177,6 +207,9 @@ def device(pytestconfig: pytest.Config, snapcheck_settings: Settings) -> Iterato
     with _device_target(snapcheck_settings) as (base_url, settings):
         dut = DeviceUnderTest.connect(base_url, settings, recorder)
         pytestconfig.stash[DEVICE_KEY] = dut
+        if dut.caps_reply.first_byte_s is None:
+            # Not one byte to the first request: the run judges nothing, exit 2 (not 1).
+            pytestconfig.stash[SILENT_AT_START_KEY] = dut.caps_reply.transport_error or "silent"
         try:
             yield dut
         finally:
@@ -234,6 +267,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _skip_at_test(f"DEVICE-UNREACHABLE: {dut.unreachable_reason}")
 
 
+def _hypothesis_run(config: pytest.Config) -> HypothesisRun:
+    seed = config.getoption("hypothesis_seed", default=None)
+    return HypothesisRun(
+        profile=str(config.option.hypothesis_profile),
+        seed=None if seed is None else str(seed),
+        derandomize=bool(hypothesis_settings().derandomize),
+    )
+
+
+# trylast: the session's fixtures (the device, and the artifacts it keeps until it closes)
+# are torn down by pytest's own pytest_sessionfinish, which must run first.
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write the run's report and make the exit status follow the verdicts."""
     config = session.config
@@ -242,15 +287,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = config.stash[RECORDER_KEY]
     if not recorder.records:
         return
-    from snapcheck.report import write_run_report  # noqa: PLC0415 - only when a run happened
-
     settings = config.stash[SETTINGS_KEY]
     dut = config.stash.get(DEVICE_KEY, None)
     config.stash[REPORT_DIR_KEY] = write_run_report(
         settings, recorder, dut.identity() if dut else {}, config.stash[STARTED_KEY],
-        datetime.now(UTC), seed=str(config.getoption("hypothesis_seed", default=None) or ""),
+        datetime.now(UTC), hypothesis=_hypothesis_run(config),
     )
-    if exitstatus == 0 and recorder.failed(strict=settings.strict):
+    if SILENT_AT_START_KEY in config.stash and exitstatus in (0, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = EXIT_USAGE
+    elif exitstatus == 0 and recorder.failed(strict=settings.strict):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -263,4 +308,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     summary = ", ".join(f"{counts.get(v, 0)} {v.value}" for v in Verdict)
     terminalreporter.write_sep("=", "snapcheck verdicts by clause")
     terminalreporter.write_line(f"snapcheck: {summary}")
-    terminalreporter.write_line(f"snapcheck: report in {config.stash[REPORT_DIR_KEY]}")
+    folder = config.stash[REPORT_DIR_KEY]
+    terminalreporter.write_line(f"snapcheck: report in {folder}")
+    terminalreporter.write_line(f"snapcheck: open {folder / 'report.html'} (junit.xml beside it)")
+    if SILENT_AT_START_KEY in config.stash:
+        terminalreporter.write_line(
+            f"snapcheck: the device did not answer at the start"
+            f" ({config.stash[SILENT_AT_START_KEY]}): exit status {EXIT_USAGE}"
+        )

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from snapcheck.report.model import REPORT_SCHEMA_FILE
 from snapcheck.schemas import (
     SCHEMA_DIR,
     SCHEMAS,
@@ -340,4 +341,6 @@ def test_openapi_security_is_basic_or_digest_and_system_info_is_open() -> None:
 
 def test_schema_dir_holds_only_known_schemas_and_the_openapi_file() -> None:
     names = {path.name for path in SCHEMA_DIR.iterdir()}
-    assert names == {schema_path(name).name for name in SCHEMAS} | {"openapi.json"}
+    # report.schema.json describes snapcheck's own report.json, not a device's reply.
+    others = {"openapi.json", REPORT_SCHEMA_FILE}
+    assert names == {schema_path(name).name for name in SCHEMAS} | others

@@ -162,6 +162,10 @@ class Camera:
 
     def at(self, source: str, offset_s: float) -> Frame:
         """The frame captured nearest to now + ``offset_s`` (in [-30, 0]); NoFrameError."""
+        if offset_s == 0:
+            # time=0 is the current frame and needs no history (TIME-HISTORY-1): a capture
+            # running late on a busy host must not turn it into "no data".
+            return self.latest(source)
         return self._available(source).buffer.at(offset_s)
 
     def jpeg(self, frame: Frame, width: int, height: int) -> bytes:

@@ -79,6 +79,17 @@ def test_a_fresh_camera_has_history_only_since_its_start() -> None:
         camera.at("internal", -10)
 
 
+def test_time_zero_is_the_latest_frame_even_when_capture_runs_late() -> None:
+    camera, clock = stepped_camera("minimal")
+    clock.advance(5.0)
+    camera.tick()
+    latest = camera.latest("internal")
+    clock.advance(2.0)  # the capture thread got no CPU for two seconds
+    assert camera.at("internal", 0) == latest
+    with pytest.raises(NoFrameError):
+        camera.at("internal", -0.5)  # a moment the camera did not capture: no data
+
+
 def test_preroll_gives_30_s_of_history_at_once() -> None:
     camera, _ = stepped_camera(preroll=True)
     for source in camera.sources:

@@ -9,6 +9,8 @@ window closed, ``StreamPart.completed_at`` when each part was complete.
 Rate: ``(n - 1) / (t_last - t_first)`` over part completion times, i.e. parts per second
 between the first and the last part, so that connection set-up does not count as a slow
 start (liveness judges that gap instead). With fewer than two parts it is ``n / window``.
+A window shorter than the liveness bound 2/fps + 1 s does not judge the rate at all: the
+contract allows a gap that long, so a short window cannot tell a shortfall from it.
 Jitter is the population standard deviation of the intervals between parts.
 
 Freshness: a part may repeat the frame before it (a device's send clock need not be its
@@ -188,9 +190,14 @@ class Timing:
         )
 
 
+def liveness_bound(fps: float) -> float:
+    """STREAM-LIVE-1's longest allowed gap between parts: 2/fps + 1 s."""
+    return 2 / fps + 1 if fps > 0 else float("inf")
+
+
 def _liveness(out: ReplyFindings, timing: Timing, fps: float) -> None:
     """STREAM-LIVE-1: no gap longer than 2/fps + 1 s, window edges included."""
-    limit = 2 / fps + 1 if fps > 0 else float("inf")
+    limit = liveness_bound(fps)
     edges = (timing.started, *timing.completions, timing.ended)
     gaps = [(b - a, i) for i, (a, b) in enumerate(pairwise(edges))]
     longest, where = max(gaps)
@@ -220,8 +227,17 @@ def _rate(out: ReplyFindings, timing: Timing, fps: float | None, size: tuple[int
     )
     low, high = fps * (1 - RATE_TOLERANCE), fps * (1 + RATE_TOLERANCE)
     regime = "fps <= 5 at up to 640x480" if must else "above fps 5 or 640x480"
+    shortfall = STREAM_RATE_1 if must else STREAM_RATE_2
+    bound = liveness_bound(fps)
+    if timing.window < bound:
+        # The contract lets a device send no new part for 2/fps + 1 s: a shorter window
+        # cannot tell a shortfall or a burst from a gap the contract allows.
+        short = f"a {timing.window:.2f} s window, shorter than 2/fps + 1 = {bound:.2f} s"
+        for clause in (shortfall, STREAM_RATE_3):
+            out.add(clause, Verdict.INFORMATIONAL, f"{short}: too short to judge", evidence)
+        return
     out.judge(
-        STREAM_RATE_1 if must else STREAM_RATE_2,
+        shortfall,
         rate >= low,
         f"rate {rate:.2f}/s for {fps:g} fps asked (at least {low:.2f}; {regime})",
         f"rate {rate:.2f}/s falls short of {fps:g} fps asked (at least {low:.2f}; {regime})",

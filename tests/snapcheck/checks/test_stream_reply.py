@@ -82,7 +82,7 @@ CASES: list[tuple[str, Reply, tuple[int, int], float | None, dict[str, Verdict]]
     ("half the rate at a large size", stream(LARGE_FRAMES, EVERY_TWO_FIFTHS[:5], window_s=2.2),
      LARGE, 5,
      {"STREAM-RATE-2": Verdict.NON_STRICT, **END}),
-    ("twice the rate", stream(times=[0.1 * (i + 1) for i in range(10)], window_s=1.1), SIZE, 5,
+    ("twice the rate", stream(times=[0.1 * (i + 1) for i in range(10)], window_s=1.5), SIZE, 5,
      {"STREAM-RATE-3": Verdict.FAIL, **END}),
     ("one repeated time code", stream(REPEATED), SIZE, 5, END),
     ("a frame held within the bound", stream(SLOW_SENSOR), SIZE, 5, END),
@@ -92,8 +92,11 @@ CASES: list[tuple[str, Reply, tuple[int, int], float | None, dict[str, Verdict]]
     ("byte-identical frames throughout", stream(SAME), SIZE, 5,
      {"STREAM-FRESH-1": Verdict.FAIL, **END}),
     ("no rate asked", stream(), SIZE, None, {"STREAM-RATE-2": Verdict.INFORMATIONAL, **END}),
-    ("one part sent at once in a short window", stream(FRAMES[:1], [0.05], window_s=0.6), SIZE,
-     1, {"STREAM-RATE-3": Verdict.INFORMATIONAL, **END}),
+    ("a window shorter than the liveness bound", stream(FRAMES[:2], [0.05, 0.5], window_s=0.6),
+     SIZE, 3, {"STREAM-RATE-1": Verdict.INFORMATIONAL, "STREAM-RATE-3": Verdict.INFORMATIONAL,
+     **END}),
+    ("one part in a long window", stream(FRAMES[:1], [1.6], window_s=3.2), SIZE, 1,
+     {"STREAM-RATE-1": Verdict.FAIL, "STREAM-RATE-3": Verdict.INFORMATIONAL, **END}),
 ]  # fmt: skip
 
 

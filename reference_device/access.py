@@ -53,7 +53,7 @@ DIGEST_HASHES: Mapping[str, Callable[[bytes], str]] = {
     "MD5": lambda data: hashlib.md5(data).hexdigest(),
 }
 _DIGEST_REQUIRED = ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce")
-_DIGEST_PARAM = re.compile(r'\s*([A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(?:,|$)')
+_DIGEST_PARAM = re.compile(r'\s*([A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s"]*)\s*(?:,|$)')
 _NC = re.compile(r"[0-9a-fA-F]{8}")
 
 

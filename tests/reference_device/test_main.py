@@ -124,3 +124,27 @@ def test_usage_errors_are_one_line_naming_the_problem_and_exit_2(
     assert len(lines) == 1, lines
     assert lines[0].startswith("reference_device: error: ")
     assert names in lines[0]
+
+
+def test_with_https_it_prints_the_plain_url_and_the_certificate_after_the_first_line() -> None:
+    process = start_device(
+        "--profile", "minimal", "--https-only", "--auth", "digest", "--user", "admin:s3cret"
+    )
+    try:
+        lines = [first_line(process) for _ in range(3)]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=TIMEOUT_S)
+    assert process.returncode == 0, stderr
+    assert re.fullmatch(r"listening on https://127\.0\.0\.1:\d+\n", lines[0]), lines
+    assert re.fullmatch(
+        r"plain http on http://127\.0\.0\.1:\d+ \(error 7: HTTPS only\)\n", lines[1]
+    ), lines
+    assert re.fullmatch(r"certificate sha256 [0-9a-f]{64}\n", lines[2]), lines
+
+
+def test_more_than_five_accounts_is_one_line_and_exit_2() -> None:
+    users = [f"--user=user{i}:pw" for i in range(6)]
+    status, lines = run_failing("--auth", "digest", *users)
+    assert status == 2
+    assert lines == ["reference_device: error: at most 5 user accounts, got 6"]

@@ -32,7 +32,11 @@ from PIL import Image
 
 from reference_device.capture import JPEG_QUALITY, Frame, encode_jpeg
 
-DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
+# The cache serves clients sharing recent frames (many streams, a repeated time=-k);
+# a rendition of a frame that left the 30 s history is never asked for again. At 64 MiB
+# it held as much as the history itself and kept the device's memory growing for minutes
+# under clients (benchmarks/memory.py); 8 MiB is ~190 renditions at 640x480.
+DEFAULT_CACHE_BYTES = 8 * 1024 * 1024
 # Bilinear is antialiased for downscaling in Pillow and half the cost of Lanczos.
 _RESAMPLE = Image.Resampling.BILINEAR
 

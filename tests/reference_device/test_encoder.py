@@ -18,6 +18,7 @@ from reference_device.profile import load_profile, profile_names
 
 MASTER_COLOUR = (30, 200, 30)
 RAW_COLOUR = (200, 30, 200)
+MIB = 1024 * 1024
 
 
 def make_frame(size: tuple[int, int] = (1280, 720), seq: int = 1) -> Frame:
@@ -181,6 +182,22 @@ def test_the_cache_is_bounded_by_bytes_and_forgets_the_least_recently_used() -> 
     assert encoder.encode_count == 3
     encoder.jpeg(frame, *b)
     assert encoder.encode_count == 4
+
+
+def test_by_default_the_cache_holds_a_few_megabytes_not_the_history() -> None:
+    # Noise makes every rendition large (~45 KB at 352x288), so few encodes overflow it.
+    master = encode_jpeg(Image.effect_noise((640, 480), 64).convert("RGB"))
+    encoder = Encoder()
+    asked = 0
+    for seq in range(400):
+        frame = Frame(
+            "internal", seq, 1_764_000_000.0 + seq, (640, 480), (1920, 1080), Master.encoded(master)
+        )
+        asked += len(encoder.jpeg(frame, 352, 288))
+        if asked > 9 * MIB:
+            break
+    assert asked > 9 * MIB
+    assert 7 * MIB < encoder.cache_bytes <= 8 * MIB
 
 
 def test_a_live_size_above_the_master_comes_from_the_raw_picture() -> None:

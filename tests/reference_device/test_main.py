@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from reference_device.__main__ import main
+from reference_device.__main__ import keep_pictures_out_of_the_heap, main
 
 TIMEOUT_S = 30.0
 
@@ -124,6 +124,11 @@ def test_usage_errors_are_one_line_naming_the_problem_and_exit_2(
     assert len(lines) == 1, lines
     assert lines[0].startswith("reference_device: error: ")
     assert names in lines[0]
+
+
+def test_the_device_process_keeps_picture_buffers_out_of_glibcs_heaps() -> None:
+    # This project runs on glibc, which must accept the fixed mmap threshold.
+    assert keep_pictures_out_of_the_heap() is True
 
 
 def test_with_https_it_prints_the_plain_url_and_the_certificate_after_the_first_line() -> None:

@@ -427,29 +427,41 @@ def _samples(*rss_mb: float) -> list[memory.Sample]:
     return [memory.Sample(10.0 * i, int(mb * 1e6)) for i, mb in enumerate(rss_mb)]
 
 
+_PLAN = memory.MemoryPlan(settle_s=20.0, soak_s=40.0, sample_every_s=10.0, window_s=20.0, workers=1)
+
+
 @pytest.mark.parametrize(
     ("rss_mb", "deviation", "flat"),
+    # Samples at 0, 10, 20 s settle; windows (20, 40] and (40, 60] s make the soak.
     [
-        ((50, 100, 104, 96, 100), 4.0, True),
-        ((50, 100, 100, 107, 100), 7.0, False),
-        ((50, 100, 90, 100, 100), 10.0, False),
+        ((50, 98, 102, 103, 105, 104, 104), 4.0, True),
+        ((50, 98, 102, 120, 100, 100, 100), 10.0, False),
+        ((50, 98, 102, 90, 94, 100, 100), 8.0, False),
     ],
 )
-def test_memory_is_judged_against_the_sample_at_the_end_of_settling(
+def test_memory_is_judged_by_window_medians_against_the_settled_median(
     rss_mb: tuple[float, ...], deviation: float, flat: bool
 ) -> None:
-    plan = memory.MemoryPlan(settle_s=10.0, soak_s=30.0, sample_every_s=10.0, workers=1)
-    section = memory.memory_section(_samples(*rss_mb), 5, plan)
+    section = memory.memory_section(_samples(*rss_mb), 5, _PLAN)
     baseline, spread = section.judgements
+    # The baseline is the median of the samples at 10 and 20 s: (98 + 102) / 2.
     assert (baseline.value, baseline.passed) == (100.0, True)
     assert spread.value == pytest.approx(deviation)
     assert spread.passed is flat
 
 
-def test_memory_without_samples_after_settling_is_an_error() -> None:
-    plan = memory.MemoryPlan(settle_s=100.0, soak_s=30.0, sample_every_s=10.0, workers=1)
-    with pytest.raises(ValueError, match="settling"):
-        memory.memory_section(_samples(50, 60), 5, plan)
+def test_window_medians_group_samples_after_the_start() -> None:
+    samples = _samples(1, 2, 3, 4, 5, 6)
+    assert memory.window_medians(samples, 10.0, 20.0) == [3.5e6, 5.5e6]
+    with pytest.raises(ValueError, match="positive"):
+        memory.window_medians(samples, 0.0, 0.0)
+
+
+def test_memory_without_samples_before_or_after_the_baseline_is_an_error() -> None:
+    with pytest.raises(ValueError, match="window ending"):
+        memory.memory_section([memory.Sample(0.0, 1)], 5, _PLAN)
+    with pytest.raises(ValueError, match="after the baseline"):
+        memory.memory_section(_samples(50, 60, 70), 5, _PLAN)
 
 
 def test_per_call_seconds_calls_the_action_that_many_times() -> None:

@@ -265,7 +265,7 @@ def _envelope(out: ReplyFindings, reply: Reply) -> object | None:
 def _error_status(out: ReplyFindings, reply: Reply, code: object) -> None:
     """ENV-STATUS-1 for an error reply, by the table of API-FACTS and the catalogue."""
     status = reply.status
-    if status == 200 or (status == 401 and code in AUTH_CODES):
+    if status == 200 or (status == 401 and _is_int(code) and code in AUTH_CODES):
         verdict, why = Verdict.PASS, "HTTP 200 (or 401 for authentication) for an error"
     elif 500 <= status <= 599:
         server_side = _is_int(code) and code in SERVER_SIDE_CODES

@@ -83,10 +83,16 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(NAMES, children, max_size=4),
     max_leaves=12,
 )
+# Error envelopes whose members hold any JSON value (a list as code or param, ...).
+envelopes = st.fixed_dictionaries(
+    {"success": json_values, "error": st.fixed_dictionaries({}, optional={
+        "code": json_values, "param": json_values, "description": json_values})},
+)  # fmt: skip
 json_bodies = st.one_of(
     st.binary(max_size=64),
     json_values.map(lambda value: json.dumps(value).encode()),
     json_values.map(lambda value: json.dumps(value).encode().replace(b"}", b",}")),
+    envelopes.map(lambda value: json.dumps(value).encode()),
 )
 
 

@@ -172,3 +172,20 @@ def test_a_refused_success_says_why() -> None:
     _, findings = check_success_json(json_reply(error_document(9), status=401))
     schema = next(f for f in findings if f.clause == "ENV-SCHEMA-1")
     assert "the device refused" in schema.message and "'code': 9" in schema.message
+
+
+def test_members_of_any_json_type_are_judged_not_crashed_on() -> None:
+    document = {"success": False, "error": {"code": [9], "param": {"a": 1}, "description": 1}}
+    findings = check_error_reply(
+        json_reply(document, status=401),
+        clause="AUTH-CHALLENGE-1",
+        expected_codes=frozenset({9}),
+        expected_params=frozenset(),
+    )
+    assert not_passing(findings) == {
+        "ENV-STATUS-1": Verdict.NON_STRICT,
+        "ENV-SCHEMA-2": Verdict.FAIL,
+        "ENV-CODE-1": Verdict.FAIL,
+        "AUTH-CHALLENGE-1": Verdict.FAIL,
+        "ENV-PARAM-1": Verdict.NON_STRICT,
+    }

@@ -72,6 +72,26 @@ SOURCE_DERIVATIONS: Mapping[str, Callable[[Caps], Iterable[str]]] = {
 }
 
 
+def smallest_pair(caps: Caps) -> Pair:
+    """The advertised pair with the fewest pixels: the cheapest snapshot to ask for."""
+    return min(caps.resolutions, key=lambda pair: pair[0] * pair[1])
+
+
+def largest_pair(caps: Caps) -> Pair:
+    """The advertised pair with the most pixels."""
+    return max(caps.resolutions, key=lambda pair: pair[0] * pair[1])
+
+
+def small_caps(caps: Caps, max_pixels: int) -> Caps:
+    """Caps narrowed to the pairs of at most ``max_pixels`` (else to the smallest pair).
+
+    For drawing valid requests whose size is not the point, where large frames only cost
+    time. Refusals must be derived from the full caps: a pair left out here is still listed.
+    """
+    small = tuple(pair for pair in caps.resolutions if pair[0] * pair[1] <= max_pixels)
+    return Caps(small or (smallest_pair(caps),), caps.sources)
+
+
 def unlisted_pairs(caps: Caps, derivation: str | None = None) -> list[Pair]:
     """Pairs caps does not list, from one derivation of PAIR_DERIVATIONS or all of them."""
     derive = [PAIR_DERIVATIONS[derivation]] if derivation else PAIR_DERIVATIONS.values()

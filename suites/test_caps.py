@@ -15,10 +15,11 @@ from typing import TypeVar
 import pytest
 
 from snapcheck.device import DeviceUnderTest
-from snapcheck.expected import Caps
 from snapcheck.strategies import (
     PAIR_DERIVATIONS,
     SOURCE_DERIVATIONS,
+    largest_pair,
+    smallest_pair,
     unlisted_pairs,
     unlisted_sources,
 )
@@ -43,16 +44,6 @@ def test_caps_answers_get_and_post(device: DeviceUnderTest, method: str) -> None
 def test_every_advertised_pair_gives_a_jpeg_of_that_size(device: DeviceUnderTest) -> None:
     for width, height in device.caps.resolutions:
         device.expect({"width": width, "height": height})
-
-
-def smallest_pair(caps: Caps) -> tuple[int, int]:
-    """The advertised pair with the fewest pixels: the cheapest snapshot to ask for."""
-    return min(caps.resolutions, key=lambda pair: pair[0] * pair[1])
-
-
-def largest_pair(caps: Caps) -> tuple[int, int]:
-    """The advertised pair with the most pixels."""
-    return max(caps.resolutions, key=lambda pair: pair[0] * pair[1])
 
 
 # Requests per derivation: enough to see a pattern, few enough for a slow real device.

@@ -18,21 +18,11 @@ import pytest
 from snapcheck.device import DeviceUnderTest
 from snapcheck.expected import Caps
 from snapcheck.judge import INFO_PATH
-from snapcheck.strategies import Params, unlisted_pairs
+from snapcheck.strategies import Params, largest_pair, smallest_pair, unlisted_pairs
 
 # One stream, read long enough for several parts at the rate asked.
 STREAM_FPS = 2
 STREAM_WINDOW_S = 1.6
-
-
-def smallest_pair(caps: Caps) -> tuple[int, int]:
-    """The advertised pair with the fewest pixels."""
-    return min(caps.resolutions, key=lambda pair: pair[0] * pair[1])
-
-
-def largest_pair(caps: Caps) -> tuple[int, int]:
-    """The advertised pair with the most pixels."""
-    return max(caps.resolutions, key=lambda pair: pair[0] * pair[1])
 
 
 @pytest.mark.quick

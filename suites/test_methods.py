@@ -16,12 +16,7 @@ import pytest
 from snapcheck.device import DeviceUnderTest
 from snapcheck.expected import Caps
 from snapcheck.judge import CAPS_PATH
-from snapcheck.strategies import Params
-
-
-def smallest_pair(caps: Caps) -> tuple[int, int]:
-    """The advertised pair with the fewest pixels: the cheapest snapshot to ask for."""
-    return min(caps.resolutions, key=lambda pair: pair[0] * pair[1])
+from snapcheck.strategies import Params, smallest_pair
 
 
 def served(caps: Caps) -> Params:

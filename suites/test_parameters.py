@@ -23,8 +23,11 @@ from snapcheck.strategies import (
     decoded_query,
     encoded_queries,
     invalid_params,
+    largest_pair,
     loose_params,
     misencoded_queries,
+    small_caps,
+    smallest_pair,
     valid_params,
 )
 
@@ -35,24 +38,9 @@ WINDOW_S = 0.6
 CHEAP_PIXELS = 640 * 480
 
 
-def smallest_pair(caps: Caps) -> tuple[int, int]:
-    """The advertised pair with the fewest pixels: the cheapest snapshot to ask for."""
-    return min(caps.resolutions, key=lambda pair: pair[0] * pair[1])
-
-
-def largest_pair(caps: Caps) -> tuple[int, int]:
-    """The advertised pair with the most pixels."""
-    return max(caps.resolutions, key=lambda pair: pair[0] * pair[1])
-
-
 def cheap(caps: Caps) -> Caps:
-    """Caps narrowed to the pairs of at most CHEAP_PIXELS (else the smallest pair).
-
-    Only for drawing valid bases whose size does not matter; every request is still
-    judged against the device's full caps, and refusals are derived from the full caps.
-    """
-    small = tuple(pair for pair in caps.resolutions if pair[0] * pair[1] <= CHEAP_PIXELS)
-    return Caps(small or (smallest_pair(caps),), caps.sources)
+    """Caps narrowed to small pairs, for valid bases whose size is not the point."""
+    return small_caps(caps, CHEAP_PIXELS)
 
 
 def known_max_fps(device: DeviceUnderTest) -> int:

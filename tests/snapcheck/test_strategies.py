@@ -31,10 +31,13 @@ from snapcheck.strategies import (
     decoded_query,
     encoded_queries,
     invalid_params,
+    largest_pair,
     loose_params,
     misencoded_queries,
     query_string,
     set_param,
+    small_caps,
+    smallest_pair,
     unlisted_pairs,
     unlisted_sources,
     valid_params,
@@ -213,3 +216,23 @@ def test_query_string_keeps_raw_values_as_given() -> None:
     params = [("width", "640"), ("source", "a b")]
     assert query_string(params) == "width=640&source=a%20b"
     assert query_string(params, {0: "%C0%B6"}) == "width=%C0%B6&source=a%20b"
+
+
+def test_smallest_and_largest_pairs_go_by_pixels_not_by_order() -> None:
+    assert smallest_pair(UNSORTED) == (160, 120)
+    assert largest_pair(UNSORTED) == (1280, 960)
+    assert largest_pair(Caps(((640, 480), (800, 400)), ("internal",))) == (640, 480)
+
+
+@pytest.mark.parametrize(
+    ("caps", "max_pixels", "pairs"),
+    [
+        (UNSORTED, 640 * 480, ((640, 480), (160, 120), (640, 360))),
+        (BOTH, 320 * 240, ((320, 240), (160, 120))),
+        (ONE, 100, ((640, 480),)),
+    ],
+)
+def test_small_caps_keep_the_small_pairs_and_every_source(
+    caps: Caps, max_pixels: int, pairs: tuple[tuple[int, int], ...]
+) -> None:
+    assert small_caps(caps, max_pixels) == Caps(pairs, caps.sources)

@@ -34,6 +34,7 @@ PNG_COLOURS = 128
 RATE_TOLERANCE = 0.20
 AGE_TOLERANCE_S = 1.0
 MAX_HISTOGRAMS = 12
+HISTOGRAM_BINS = 20
 HISTOGRAM_COLUMNS = 3
 PALETTE = ("#1f5fa8", "#d9822b", "#2e8b57", "#b03a2e", "#7d4fa0", "#5f6b73",
            "#c0a000", "#17a2b8", "#8c564b", "#e377c2")
@@ -166,6 +167,15 @@ def _distinct(stats: Iterable[StreamStats]) -> list[StreamStats]:
     return list(chosen.values())[:MAX_HISTOGRAMS]
 
 
+def _span(values: Sequence[float]) -> tuple[float, float]:
+    """The histogram's range: at least 1 ms wide, or equal intervals make zero-width bins."""
+    low, high = min(values), max(values)
+    if high - low < 1.0:
+        middle = (low + high) / 2
+        return middle - 0.5, middle + 0.5
+    return low, high
+
+
 def interval_plot(streams: Sequence[Artifact]) -> Plot | None:
     """Histograms of the time between parts, one panel per kind of stream, with the jitter."""
     chosen = _distinct(StreamStats.of(s) for s in streams)
@@ -175,7 +185,8 @@ def interval_plot(streams: Sequence[Artifact]) -> Plot | None:
     figure = _figure(2.1 * rows + 0.3)
     for index, item in enumerate(chosen):
         axes = figure.add_subplot(rows, HISTOGRAM_COLUMNS, index + 1)
-        axes.hist(item.intervals_ms, bins=20, color=PALETTE[0], alpha=0.85)
+        axes.hist(item.intervals_ms, bins=HISTOGRAM_BINS, range=_span(item.intervals_ms),
+                  color=PALETTE[0], alpha=0.85)
         if item.requested_fps:
             axes.axvline(1000 / item.requested_fps, color=PALETTE[3], linestyle="--",
                          linewidth=1)

@@ -97,6 +97,9 @@ def _device(text: str) -> str:
         raise UsageError(
             f"--device takes the device's base URL only (no path or query), got {text!r}"
         )
+    if parts.username is not None or parts.password is not None:
+        # Said at once, before any report could carry the URL (AUTH-URL-1's decision).
+        raise UsageError("--device must not carry credentials: give --user and --password")
     return f"{parts.scheme}://{parts.netloc}"
 
 

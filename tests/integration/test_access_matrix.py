@@ -199,3 +199,17 @@ def test_a_broken_rule_fails_the_run_on_its_clause(
     assert status == 1, text
     assert auth_verdicts(clauses) == expected, text
     assert all(f"[FAIL] {clause}" in text for clause in broken), text
+
+
+def test_a_bad_reference_flag_is_a_usage_error_before_anything_runs(
+    project: pytest.Pytester,
+) -> None:
+    six = " ".join(f"--user=u{i}:p" for i in range(6))
+    # A subprocess: an in-process run cannot report a usage error raised while configuring.
+    result = project.runpytest_subprocess(
+        "test_access.py", "-p", "no:cacheprovider", f"--reference-args=--auth digest {six}"
+    )
+    text = "\n".join(result.outlines + result.errlines)
+    assert result.ret == 2, text
+    assert "at most 5 user accounts, got 6" in text, text
+    assert "passed" not in text and "failed" not in text, text

@@ -38,6 +38,8 @@ def test_a_real_device_gets_a_gentle_rate_limit_by_default() -> None:
         ({"report_dir": "out"}, {}, {}, "report_dir", Path("out")),
         ({"rate_limit": "0"}, {}, {}, "rate_limit", 0.0),
         ({"device": "https://lab-intercom:8443/"}, {}, {}, "device", "https://lab-intercom:8443"),
+        ({"plain_url": "http://lab-intercom/"}, {}, {}, "plain_url", "http://lab-intercom"),
+        ({}, {"SNAPCHECK_REFERENCE_ARGS": "--auth basic"}, {}, "reference_args", "--auth basic"),
     ],
 )
 def test_precedence_and_parsing(
@@ -58,6 +60,12 @@ def test_precedence_and_parsing(
         ({"clauses": "stream"}, "clause IDs or prefixes"),
         ({"password": "secret"}, "without --user"),
         ({"user": "admin", "auth_method": "none"}, "--auth-method is none"),
+        ({"device": "https://admin:s3cret@10.0.0.5"}, "must not carry credentials"),
+        ({"plain_url": "https://10.0.0.5"}, "plain http://HOST[:PORT]"),
+        ({"plain_url": "http://10.0.0.5/api"}, "plain http://HOST[:PORT]"),
+        ({"plain_url": "http://a:b@10.0.0.5"}, "no query, fragment or credentials"),
+        ({"device": "http://10.0.0.5", "plain_url": "http://10.0.0.5:81"}, "over https://"),
+        ({"device": "http://10.0.0.5", "reference_args": "--auth digest"}, "bundled device"),
     ],
 )
 def test_bad_settings_are_usage_errors_naming_the_problem(
@@ -74,6 +82,21 @@ def test_credentials_are_masked_in_the_description() -> None:
     assert "s3cret" not in str(described)
     assert described["password"] == "****"
     assert described["rate_limit"] == "unlimited"
+
+
+@pytest.mark.parametrize(
+    ("reference_args", "shown"),
+    [
+        ("--auth digest --user admin:s3cret", "--auth digest --user admin:****"),
+        ("--user=viewer:s3cret:nocamera --https", "--user=viewer:**** --https"),
+        ("", "(none)"),
+    ],
+)
+def test_bundled_account_passwords_are_masked_in_the_description(
+    reference_args: str, shown: str
+) -> None:
+    described = resolve_settings({"reference_args": reference_args}, {}, {}).describe()
+    assert described["reference_args"] == shown
 
 
 @pytest.mark.parametrize(

@@ -427,7 +427,9 @@ def _samples(*rss_mb: float) -> list[memory.Sample]:
     return [memory.Sample(10.0 * i, int(mb * 1e6)) for i, mb in enumerate(rss_mb)]
 
 
-_PLAN = memory.MemoryPlan(settle_s=20.0, soak_s=40.0, sample_every_s=10.0, window_s=20.0, workers=1)
+_PLAN = memory.MemoryPlan(
+    settle_s=20.0, soak_s=40.0, sample_every_s=10.0, baseline_s=20.0, window_s=20.0, workers=1
+)
 
 
 @pytest.mark.parametrize(

@@ -184,7 +184,7 @@ def without_param(params: Params, name: str) -> Params:
     return [(key, value) for key, value in params if key != name]
 
 
-# Neither is ASCII digits alone; "" is read as missing (11) or invalid (12), both errors.
+# None is ASCII digits alone; "" is read as missing (11) or invalid (12), both errors.
 NOT_DIMENSIONS = (
     "",
     "abc",
@@ -354,7 +354,12 @@ def decoded_query(raw: str) -> Params:
 def misencoded_queries(draw: st.DrawFn, caps: Caps) -> str:
     """A valid request whose width, height or source is oddly encoded: only an error conforms."""
     params = draw(valid_params(caps, streams=False))
-    targets = [i for i, (name, _) in enumerate(params) if name in _MISENCODED_NAMES]
+    # Every misencoding spoils printable ASCII (a source name caps gives may be neither).
+    targets = [
+        i
+        for i, (name, value) in enumerate(params)
+        if name in _MISENCODED_NAMES and value.isascii() and value.isprintable()
+    ]
     index = draw(st.sampled_from(targets))
     how = MISENCODINGS[draw(st.sampled_from(tuple(MISENCODINGS)))]
     return query_string(params, {index: how(params[index][1])})

@@ -103,13 +103,17 @@ class DeviceProcess:
                 if selector.select(left):
                     # The device prints and flushes the whole line at once.
                     line = self._process.stdout.readline()
-                    if not line:
-                        break
-                    return line
-        status = self._process.poll()
+                    if line:
+                        return line
+                    # End of stdout: the device is exiting; let it, to report its status.
+                    status = self._process.wait(STOP_TIMEOUT_S)
+                    raise RuntimeError(
+                        f"the device exited with status {status} before listening; "
+                        f"its log ends:\n{self.log_tail()}"
+                    )
         raise RuntimeError(
-            f"the device did not listen within {self._start_timeout_s} s "
-            f"(exit status {status}); its log ends:\n{self.log_tail()}"
+            f"the device did not listen within {self._start_timeout_s} s; "
+            f"its log ends:\n{self.log_tail()}"
         )
 
     def _stop(self) -> None:

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks import fanout, memory, run, suite, timeshift
+from benchmarks import fanout, latency, memory, run, suite, timeshift
 from benchmarks.device_process import DeviceProcess, listening_url
 from benchmarks.procstat import (
     ProcessProbe,
@@ -410,6 +410,37 @@ def test_a_suite_run_is_timed_and_a_broken_one_refused() -> None:
     assert done.wall_s > 0
     with pytest.raises(RuntimeError, match="exit status 4"):
         suite.run_suite(("-c", "import sys; sys.exit(4)"), env, 60.0)
+
+
+# --- latency ---------------------------------------------------------------------------
+
+
+def test_latency_is_judged_by_the_median_of_the_blocks_ratios() -> None:
+    blocks = [
+        latency.Samples(bare=[0.010, 0.012], uncached=[0.015], cached=[0.001]),
+        latency.Samples(bare=[0.010], uncached=[0.030, 0.030], cached=[]),
+        latency.Samples(bare=[0.020], uncached=[0.020], cached=[]),
+    ]
+    plan = latency.LatencyPlan(((640, 480),), blocks=3, rounds=2)
+    section = latency.latency_section({(640, 480): blocks}, plan)
+    # Block ratios 15/11, 30/10, 20/20: their median is 15/11.
+    (judgement,) = section.judgements
+    assert judgement.value == pytest.approx(15 / 11)
+    assert judgement.passed
+    labels = [figure.label for figure in section.figures]
+    assert "640x480 GET, same frame (cached)" in labels
+    assert section.notes == ()
+
+
+def test_latency_without_a_cached_get_says_so_instead_of_a_figure() -> None:
+    blocks = [latency.Samples(bare=[0.010], uncached=[0.025], cached=[])]
+    plan = latency.LatencyPlan(((1280, 960),), blocks=1, rounds=1)
+    section = latency.latency_section({(1280, 960): blocks}, plan)
+    assert not any(
+        "cached)" in figure.label for figure in section.figures if "uncached" not in figure.label
+    )
+    assert section.notes == ("1280x960: no GET found the same frame again, so no cached figure",)
+    assert not section.passed
 
 
 # --- fanout, memory, timeshift ---------------------------------------------------------

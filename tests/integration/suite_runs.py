@@ -1,0 +1,106 @@
+"""Running the conformance suite (suites/) as a user does, and reading what it concluded.
+
+Strategy: the suite runs in a subprocess from the repository's root (so its conftest,
+plugin and pytest settings apply), with a hard timeout and without SNAPCHECK_* variables
+leaking from the outer run. What comes back is what a user reads: the exit status, the
+pytest outcome counts, the snapcheck verdict line, the skipped tests' reasons and the
+run's report.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab_device import ROOT
+
+SUITES = ROOT / "suites"
+# Generous: the whole suite is budgeted at 2 minutes on 2 shared cores.
+RUN_TIMEOUT_S = 600.0
+_VERDICT_LINE = re.compile(r"^snapcheck: (\d+ PASS, .*)$", re.MULTILINE)
+_COUNT = re.compile(r"(\d+) ([A-Z-]+)")
+_OUTCOME = re.compile(r"(\d+) (passed|failed|skipped|errors?|deselected|xfailed|xpassed)")
+_SKIP_LINE = re.compile(r"^SKIPPED \[(\d+)\] (\S+): (.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteRun:
+    """One run of the suite, as its user saw it."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def verdicts(self) -> dict[str, int]:
+        """The ``snapcheck: N PASS, ...`` line as a mapping from verdict to count."""
+        found = _VERDICT_LINE.search(self.stdout)
+        if found is None:
+            raise AssertionError("no snapcheck verdict line in:\n" + self.tail)
+        return {verdict: int(count) for count, verdict in _COUNT.findall(found.group(1))}
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """pytest's final counts (passed, failed, skipped, deselected, ...)."""
+        last = self.stdout.strip().splitlines()[-1] if self.stdout.strip() else ""
+        return {noun.rstrip("s"): int(count) for count, noun in _OUTCOME.findall(last)}
+
+    @property
+    def skip_reasons(self) -> list[str]:
+        """The reason of every skipped test, once per test (pytest groups equal ones)."""
+        return [
+            reason
+            for count, _, reason in _SKIP_LINE.findall(self.stdout)
+            for _ in range(int(count))
+        ]
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The run's report.json, from the folder its last lines name."""
+        found = re.search(r"^snapcheck: report in (.+)$", self.stdout, re.MULTILINE)
+        if found is None:
+            raise AssertionError("no report folder named in:\n" + self.tail)
+        document = json.loads((Path(found.group(1)) / "report.json").read_text())
+        assert isinstance(document, dict)
+        return document
+
+    @property
+    def tail(self) -> str:
+        """The end of the output, for assertion messages."""
+        return "\n".join((self.stdout + self.stderr).splitlines()[-60:])
+
+
+def run_suite(*args: str, report_dir: Path, paths: tuple[Path, ...] = (SUITES,)) -> SuiteRun:
+    """``python -m pytest PATHS ARGS -rfEs`` from the repository root, reports to report_dir.
+
+    Not ``-q``: the report header (settings, Hypothesis profile) is part of what a user sees.
+    """
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SNAPCHECK_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *map(str, paths),
+            *args,
+            "-q",
+            "-rfEs",
+            "-p",
+            "no:cacheprovider",
+            "--report-dir",
+            str(report_dir),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )
+    return SuiteRun(done.returncode, done.stdout, done.stderr)

@@ -22,6 +22,10 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from scripted_device import GONE_HANG, GONE_RESET, Faults, running_scripted_device
 
+# pytester forgets the modules first imported inside an in-process run, and cryptography
+# (imported by the bundled device) cannot be imported twice: every run shares this import.
+import reference_device  # noqa: F401
+
 pytest_plugins = ["pytester"]
 
 PASSWORD = "pl41n-s3cret"

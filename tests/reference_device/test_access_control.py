@@ -1,4 +1,6 @@
-"""Access control of the reference device: every rule without a server, then on the wire.
+"""Access control of the reference device (reference_device/access.py; named apart from
+tests/snapcheck/test_access.py, as test modules share one namespace): every rule without a
+server, then on the wire.
 
 Digest answers are computed here from RFC 7616's formulas with hashlib, independently of
 the device's code and of snapcheck's client; one test also lets snapcheck's client answer.
@@ -312,7 +314,7 @@ def test_account_lists_are_checked(
     [
         ({"key": "k.pem"}, "--key needs --cert"),
         ({"cert": "c.pem"}, "--cert needs --https"),
-        ({"access_faults": frozenset({"everything"})}, "unknown access faults"),
+        ({"faults": frozenset({"everything"})}, "unknown faults"),
         ({"nonce_lifetime_s": 0.0}, "positive"),
         ({"auth": "kerberos"}, "kerberos"),
     ],

@@ -1,6 +1,6 @@
 """Access control of the reference device (reference_device/access.py; named apart from
-tests/snapcheck/test_access.py, as test modules share one namespace): every rule without a
-server, then on the wire.
+suites/test_access.py, as test modules share one namespace): every rule without a server,
+then on the wire.
 
 Digest answers are computed here from RFC 7616's formulas with hashlib, independently of
 the device's code and of snapcheck's client; one test also lets snapcheck's client answer.

@@ -1,4 +1,5 @@
-"""The access probes against the bundled device in each configuration, conforming and broken.
+"""The access probes (snapcheck/access.py; named apart from suites/test_access.py) against
+the bundled device in each configuration, conforming and broken.
 
 Each case starts a small reference device on 127.0.0.1 port 0 with the flags of
 ``python -m reference_device``, connects a DeviceUnderTest with the settings a user would

@@ -257,19 +257,43 @@ class AccessControl:
 
     def decide(self, request: AccessRequest) -> Decision:
         """Admit the request to the Camera service, or say how it is refused."""
+        admitted = Admitted(None)
+        for step in self._STEPS:
+            outcome = step(self, request, admitted)
+            if isinstance(outcome, Refusal):
+                return outcome
+            admitted = outcome or admitted
+        return admitted
+
+    def _connection(self, request: AccessRequest, admitted: Admitted) -> Decision | None:
         if self.https_only and not request.secure:
             return Refusal(200, ApiError(ErrorCode.INVALID_CONNECTION_TYPE))
+        return None
+
+    def _switch(self, request: AccessRequest, admitted: Admitted) -> Decision | None:
         if not self.camera_enabled:
             return Refusal(200, ApiError(ErrorCode.FUNCTION_DISABLED))
+        return None
+
+    def _authentication(self, request: AccessRequest, admitted: Admitted) -> Decision | None:
         if self.auth is Authentication.NONE:
-            return Admitted(None)  # credentials, if any, are ignored
-        decision = self._authenticate(request)
-        if isinstance(decision, Refusal):
-            return decision
-        account = self._accounts[decision.user or ""]
-        if not account.camera and AccessFault.PRIVILEGE_IGNORED not in self.faults:
+            return None  # credentials, if any, are ignored
+        return self._authenticate(request)
+
+    def _privilege(self, request: AccessRequest, admitted: Admitted) -> Decision | None:
+        account = self._accounts.get(admitted.user or "")
+        ignored = AccessFault.PRIVILEGE_IGNORED in self.faults
+        if account is not None and not account.camera and not ignored:
             return Refusal(200, ApiError(ErrorCode.INSUFFICIENT_PRIVILEGES))
-        return decision
+        return None
+
+    # The rules in the order they apply; the first refusal is the answer.
+    _STEPS: tuple[Callable[[AccessControl, AccessRequest, Admitted], Decision | None], ...] = (
+        _connection,
+        _switch,
+        _authentication,
+        _privilege,
+    )
 
     def challenges(self, *, stale: bool = False) -> tuple[str, ...]:
         """The WWW-Authenticate values of the configured scheme (Digest: a fresh nonce)."""

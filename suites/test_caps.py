@@ -26,20 +26,21 @@ from snapcheck.strategies import (
 
 T = TypeVar("T")
 
-pytestmark = pytest.mark.quick
 
-
+@pytest.mark.quick
 @pytest.mark.clause("CAPS-SCHEMA-1", "ENV-JSON-1", "ENV-SCHEMA-1", "CAPS-DUP-1", "CAPS-ORDER-1")
 def test_caps_reply_conforms(device: DeviceUnderTest) -> None:
     device.check(device.caps_reply)
 
 
+@pytest.mark.quick
 @pytest.mark.clause("CAPS-METHOD-1")
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_caps_answers_get_and_post(device: DeviceUnderTest, method: str) -> None:
     device.expect(method=method, path="/api/camera/caps")
 
 
+@pytest.mark.quick
 @pytest.mark.clause("CAPS-PAIR-1", "JPEG-SIZE-1", "JPEG-CT-1", "JPEG-DECODE-1")
 def test_every_advertised_pair_gives_a_jpeg_of_that_size(device: DeviceUnderTest) -> None:
     for width, height in device.caps.resolutions:
@@ -63,6 +64,7 @@ def slug(name: str) -> str:
     return name.replace(" ", "-")
 
 
+@pytest.mark.quick
 @pytest.mark.clause("CAPS-SOURCE-1", "SNAP-SRC-3")
 @pytest.mark.parametrize("source", ["internal", "external"])
 def test_a_documented_source_in_caps_gives_a_snapshot(device: DeviceUnderTest, source: str) -> None:
@@ -80,12 +82,14 @@ def test_every_advertised_source_gives_the_smallest_and_largest_pair(
             device.expect({"width": width, "height": height, "source": source})
 
 
+@pytest.mark.quick
 @pytest.mark.clause("SNAP-SRC-1", "CAPS-PAIR-1")
 def test_without_a_source_the_default_source_gives_a_snapshot(device: DeviceUnderTest) -> None:
     width, height = smallest_pair(device.caps)
     device.expect({"width": width, "height": height})
 
 
+@pytest.mark.quick
 @pytest.mark.clause("SNAP-WH-1", "SNAP-WH-2", "ENV-PARAM-1")
 @pytest.mark.parametrize("derivation", list(PAIR_DERIVATIONS), ids=slug)
 def test_a_pair_caps_does_not_list_is_refused(device: DeviceUnderTest, derivation: str) -> None:
@@ -96,6 +100,7 @@ def test_a_pair_caps_does_not_list_is_refused(device: DeviceUnderTest, derivatio
         device.expect({"width": width, "height": height})
 
 
+@pytest.mark.quick
 @pytest.mark.clause("SNAP-SRC-2", "ENV-PARAM-1")
 @pytest.mark.parametrize("derivation", list(SOURCE_DERIVATIONS), ids=slug)
 def test_a_source_caps_does_not_list_is_refused(device: DeviceUnderTest, derivation: str) -> None:

@@ -68,7 +68,6 @@ def test_valid_requests_are_served(device: DeviceUnderTest, data: st.DataObject)
     device.expect(data.draw(strategy, label="params"), window_s=WINDOW_S)
 
 
-@pytest.mark.quick
 @pytest.mark.clause(
     "SNAP-WH-1",
     "SNAP-WH-3",

@@ -225,10 +225,24 @@ def _skip_at_test(reason: str) -> NoReturn:
     raise pytest.skip.Exception(reason, _use_item_location=True)
 
 
+def judges_device(item: pytest.Item) -> bool:
+    """Whether a test is a conformance test: it uses this plugin's ``device`` fixture.
+
+    A test module may define an unrelated fixture called ``device``; only the plugin's
+    fixture, or an override that builds on it (requests ``device`` itself), counts.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.get("device", ()) if info is not None else ()
+    if not definitions:
+        return False
+    closest = definitions[-1]
+    return closest.baseid == "" or "device" in closest.argnames
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Open a record for a conformance test and close it with the verdict its outcome earns."""
-    if "device" not in getattr(item, "fixturenames", ()):
+    if not judges_device(item):
         return (yield)
     recorder = item.config.stash[RECORDER_KEY]
     cited = clause_ids(item)
@@ -260,7 +274,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Once the device is unreachable, later tests say so instead of failing one by one."""
     dut = item.config.stash.get(DEVICE_KEY, None)
-    if dut is not None and dut.unreachable and "device" in getattr(item, "fixturenames", ()):
+    if dut is not None and dut.unreachable and judges_device(item):
         recorder = item.config.stash[RECORDER_KEY]
         recorder.begin(item.nodeid, clause_ids(item))
         recorder.end(Verdict.DEVICE_UNREACHABLE, 0.0, dut.unreachable_reason)

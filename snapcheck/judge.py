@@ -33,7 +33,7 @@ from snapcheck.checks.clause_ids import (
     STREAM_RATE_2,
     STREAM_RATE_3,
 )
-from snapcheck.checks.findings import ReplyFindings, violation_verdict
+from snapcheck.checks.findings import ReplyFindings
 from snapcheck.checks.jpeg_reply import check_jpeg_reply
 from snapcheck.checks.json_reply import (
     BODY_EVIDENCE,
@@ -78,6 +78,7 @@ INVALID_METHOD_CODE = 3
 TRANSPORT_1 = "TRANSPORT-1"
 AUTH_CHALLENGE_1 = "AUTH-CHALLENGE-1"
 AUTH_OPEN_1 = "AUTH-OPEN-1"
+CAPS_METHOD_1 = "CAPS-METHOD-1"
 CAPS_METHOD_2 = "CAPS-METHOD-2"
 ENV_PATH_1 = "ENV-PATH-1"
 INFO_METHOD_1 = "INFO-METHOD-1"
@@ -389,7 +390,25 @@ def judge_caps(reply: Reply) -> list[Finding]:
     if reply.request.method not in SERVED_METHODS:
         return one_per_clause(findings + _refusal(reply, CAPS_METHOD_2, INVALID_METHOD_CODE))
     _, checked = check_caps_reply(reply)
-    return one_per_clause(findings + checked)
+    return one_per_clause(findings + _served_method(reply, CAPS_METHOD_1, "caps") + checked)
+
+
+def _served_method(reply: Reply, clause: str, what: str) -> list[Finding]:
+    """``clause`` for a method the path serves: answered, not refused with an error.
+
+    Whether the answer itself is well-formed is the schema clauses' business.
+    """
+    out = ReplyFindings(reply)
+    _, observed = observe(reply)
+    method = reply.request.method
+    out.judge(
+        clause,
+        not isinstance(observed, ObservedError),
+        f"{method} is answered with {what}, not refused",
+        f"{method} is refused with {describe(observed)}",
+        f"HTTP {reply.status}; {shown(reply.body, BODY_EVIDENCE)}",
+    )
+    return out.items
 
 
 def judge_unknown_path(reply: Reply) -> list[Finding]:
@@ -443,27 +462,13 @@ def judge_system_info(reply: Reply) -> list[Finding]:
             f"HTTP {reply.status}",
         )
     method = reply.request.method
+    served = _served_method(reply, INFO_METHOD_1, "system info") if method in SERVED_METHODS else []
     if method == "POST" and isinstance(observe(reply)[1], ObservedError):
         # Answering POST is a SHOULD: a refusal is judged as an error reply, not a failed success.
-        refused = f"{method} is refused with an error; GET and POST SHOULD both answer"
-        out.add(
-            INFO_METHOD_1,
-            violation_verdict(INFO_METHOD_1),
-            refused,
-            shown(reply.body, BODY_EVIDENCE),
-        )
         checked = check_error_reply(reply, clause=ENV_CODE_1, expected_codes=ERROR_CODES)
-        return one_per_clause(findings + out.items + checked)
-    document, valid = judge_success_json(
-        out, reply, schema=INFO_SCHEMA, schema_clause=INFO_SCHEMA_1
-    )
-    if method in SERVED_METHODS:
-        out.judge(
-            INFO_METHOD_1,
-            valid,
-            f"answers {method} with system info",
-            f"does not answer {method} with system info",
-        )
+        return one_per_clause(findings + out.items + served + checked)
+    out.items += served
+    document, _ = judge_success_json(out, reply, schema=INFO_SCHEMA, schema_clause=INFO_SCHEMA_1)
     if document is not None:
         missing = validate_json(document, INFO_COMPLETE_SCHEMA)
         out.judge(

@@ -35,6 +35,7 @@ STREAM_WINDOW_S = 1.6
     "JPEG-CL-1",
     "JPEG-TRAIL-1",
     "JPEG-FORMAT-1",
+    "TRANSPORT-1",
 )
 @pytest.mark.parametrize("pick", [smallest_pair, largest_pair], ids=["smallest", "largest"])
 def test_a_snapshot_is_one_well_formed_jpeg(

@@ -31,7 +31,8 @@ from snapcheck.strategies import (
     valid_params,
 )
 
-# Seconds a stream is read when the model allows one: long enough for its format.
+# Seconds a stream is read when the model allows one: enough for its format, and shorter
+# than the liveness bound 2/fps + 1 s at any fps, so its rate is judged only by test_fps.py.
 WINDOW_S = 0.6
 # Where the size of the image is not what a test is about, sizes up to this many pixels
 # keep the run short (encoding and decoding large frames is most of a request's cost).

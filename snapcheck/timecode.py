@@ -25,8 +25,6 @@ PAYLOAD = re.compile(r"SC1:([A-Z0-9]{1,64}):([0-9]{1,19}):([0-9]{1,19})")
 # zxing finds the code (half the frame's height) well at this width and is ~3x faster
 # than at 1280x960; larger frames are reduced before decoding.
 MAX_DECODE_WIDTH = 640
-# Looking for QR codes only is faster and keeps other symbologies from matching.
-_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +65,10 @@ def read_timecode(image: bytes | Image.Image) -> TimeCode | None:
 
 
 def _read_qr(gray: Image.Image) -> list[zxingcpp.Barcode]:
-    return list(zxingcpp.read_barcodes(gray, formats=_QR_ONLY))
+    # Looking for QR codes only is faster and keeps other symbologies from matching.
+    # The format set is built per call: a zxingcpp object held by the module outlives
+    # the interpreter's teardown and makes nanobind print leak warnings at exit.
+    return list(zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode))
 
 
 def _reduced(gray: Image.Image) -> Image.Image:

@@ -68,7 +68,8 @@ def _read_qr(gray: Image.Image) -> list[zxingcpp.Barcode]:
     # Looking for QR codes only is faster and keeps other symbologies from matching.
     # The format set is built per call: a zxingcpp object held by the module outlives
     # the interpreter's teardown and makes nanobind print leak warnings at exit.
-    return list(zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)))
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    return list(zxingcpp.read_barcodes(gray, formats=qr_only))
 
 
 def _reduced(gray: Image.Image) -> Image.Image:

@@ -8,7 +8,8 @@ Camera API or answers error 7) and ``certificate sha256 HEX`` (the fingerprint o
 certificate it presents). Everything else (logs) goes to stderr. A usage problem (a bad
 option, a bad profile, contradictory access options, an unusable certificate, an
 address that cannot be bound) is one line on stderr and exit status 2; a signal ends the
-device cleanly with exit status 0. The flags themselves live in ``command_line.py``.
+device cleanly with exit status 0. ``--list-faults [text|json|markdown]`` prints the
+fault zoo (faults.py) instead and exits 0. The flags themselves live in ``command_line.py``.
 
 What never belongs here: anything the in-process runner would also need (server.py).
 """
@@ -22,7 +23,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from reference_device.command_line import PROG, device_options
+from reference_device.command_line import PROG, device_options, fault_listing
 from reference_device.profile import ProfileError
 from reference_device.server import Device, DeviceOptions, ListenError, OptionsError, serve
 
@@ -36,8 +37,13 @@ logger = logging.getLogger(__name__)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the device; return the process's exit status."""
+    arguments = sys.argv[1:] if argv is None else argv
     try:
-        options = device_options(sys.argv[1:] if argv is None else argv)
+        listing = fault_listing(arguments)
+        if listing is not None:
+            print(listing, flush=True)
+            return 0
+        options = device_options(arguments)
     except ValueError as exc:  # ArgumentsError, ProfileError, OptionsError
         return _usage_error(_usage_text(exc))
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)

@@ -25,6 +25,7 @@ from reference_device.access import (
     Account,
     Authentication,
 )
+from reference_device.faults import LISTING_FORMATS, fault_names, render_listing
 from reference_device.profile import load_profile, profile_names
 from reference_device.server import DeviceOptions
 
@@ -120,10 +121,29 @@ def _add_access_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--access-fault",
+        dest="fault",
         choices=sorted(ACCESS_FAULTS),
         action="append",
         default=[],
-        help="break an access rule on purpose, to see the suite catch it (repeatable)",
+        help="an access fault: the same as --fault (repeatable)",
+    )
+
+
+def _add_fault_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("deliberate faults (to see what the suite reports)")
+    group.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME[,NAME]",
+        help="switch on deliberate defects (repeatable; see --list-faults)",
+    )
+    group.add_argument(
+        "--list-faults",
+        nargs="?",
+        const="text",
+        choices=LISTING_FORMATS,
+        help="print every fault with the clauses it breaks (text, json or markdown) and exit",
     )
 
 
@@ -144,7 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--external-url", type=_http_url, help="pull the external source from this URL"
     )
     _add_access_arguments(parser)
+    _add_fault_arguments(parser)
     return parser
+
+
+def fault_listing(argv: Sequence[str]) -> str | None:
+    """The fault table when the command line asks for it (--list-faults), else None."""
+    args = build_parser().parse_args(list(argv))
+    return None if args.list_faults is None else render_listing(args.list_faults)
 
 
 def device_options(argv: Sequence[str]) -> DeviceOptions:
@@ -165,5 +192,5 @@ def device_options(argv: Sequence[str]) -> DeviceOptions:
         plain_port=args.plain_port,
         camera_api=SWITCH[args.camera_api],
         nonce_lifetime_s=args.nonce_lifetime,
-        access_faults=frozenset(args.access_fault),
+        faults=fault_names(args.fault),
     )

@@ -31,7 +31,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -118,6 +118,8 @@ class SnapshotRequest:
     source: str
     fps: float | None = None
     time: float | None = None
+    # The size to serve instead of the contract's: only a deliberate fault sets it.
+    size: tuple[int, int] | None = None
 
     @property
     def mode(self) -> Mode:
@@ -131,6 +133,8 @@ class SnapshotRequest:
     @property
     def served_size(self) -> tuple[int, int]:
         """The size of the JPEG sent: clamped to 1280x960 only for time requests."""
+        if self.size is not None:
+            return self.size
         max_width, max_height = HISTORY_MAX_SIZE
         if self.mode is Mode.HISTORY and (self.width > max_width or self.height > max_height):
             return HISTORY_MAX_SIZE
@@ -178,7 +182,8 @@ def _dimension(raw: str, profile: Profile) -> int:
     return int(raw)
 
 
-def _decimal(raw: str) -> float:
+def parse_decimal(raw: str) -> float:
+    """A decimal number as fps and time accept it (ValueError with the reason otherwise)."""
     if len(raw) > _MAX_NUMBER_CHARS or not _DECIMAL.fullmatch(raw):
         raise ValueError("is not a decimal number")
     return float(raw)
@@ -192,7 +197,7 @@ def _source(raw: str, profile: Profile) -> str:
 
 
 def _fps(raw: str, profile: Profile) -> float:
-    value = _decimal(raw)
+    value = parse_decimal(raw)
     if value < 0:
         raise ValueError("is negative")
     if value > profile.max_fps:
@@ -201,7 +206,7 @@ def _fps(raw: str, profile: Profile) -> float:
 
 
 def _time(raw: str, profile: Profile) -> float:
-    value = _decimal(raw)
+    value = parse_decimal(raw)
     low, high = TIME_RANGE
     if not low <= value <= high:
         raise ValueError("is outside [-30, 0]")
@@ -218,20 +223,45 @@ SNAPSHOT_PARAMS: tuple[Param[Any], ...] = (
 )
 
 
-def parse_snapshot(params: RawParams, profile: Profile) -> SnapshotRequest | ApiError:
+# Which pair a valid width and height are served at: None refuses them (error 12).
+PairRule = Callable[[int, int, Profile], tuple[int, int] | None]
+
+
+def listed_pair(width: int, height: int, profile: Profile) -> tuple[int, int] | None:
+    """The pair itself when caps list it, else None."""
+    return (width, height) if (width, height) in profile.resolutions else None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRules:
+    """How a device validates: the parameter table and the caps-pair rule (faults vary them)."""
+
+    params: tuple[Param[Any], ...] = SNAPSHOT_PARAMS
+    pair: PairRule = listed_pair
+
+
+STRICT_RULES = SnapshotRules()
+
+
+def parse_snapshot(
+    params: RawParams, profile: Profile, rules: SnapshotRules = STRICT_RULES
+) -> SnapshotRequest | ApiError:
     """Validate snapshot parameters against the profile: the request, or the error to send."""
     try:
-        values: dict[str, Any] = {p.name: p.read(params, profile) for p in SNAPSHOT_PARAMS}
+        values: dict[str, Any] = {p.name: p.read(params, profile) for p in rules.params}
     except ParamFault as fault:
         return fault.error
     if values["source"] is None:
         values["source"] = profile.default_source
     request = SnapshotRequest(**values)
-    if (request.width, request.height) not in profile.resolutions:
+    pair = rules.pair(request.width, request.height, profile)
+    if pair is None:
         # Decision: a pair missing from caps is blamed on width, the first of the two.
         return ApiError(
             ErrorCode.INVALID_PARAMETER,
             "width",
             f"invalid parameter value: {request.width}x{request.height} is not listed in caps",
         )
+    if pair != (request.width, request.height):
+        return replace(request, width=pair[0], height=pair[1])
     return request

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
@@ -176,18 +176,25 @@ def running_reference_device(
     preroll: bool = False,
     external_url: str | None = None,
     clock: Clock | None = None,
+    fault: str | Iterable[str] = (),
     **options: Any,
 ) -> Iterator[str]:
     """Run the reference device on 127.0.0.1, port 0, and yield its base URL.
 
-    Further keyword arguments are further ``DeviceOptions`` fields (access among them:
-    ``auth=Authentication.DIGEST, users=("admin:secret",), https_only=True``); use
-    ``DeviceThread`` to learn the plain-HTTP URL beside HTTPS. On exit the server and
-    the camera stop and the thread is joined; an exception raised in the device's thread
-    is re-raised here.
+    ``fault`` switches on deliberate defects (``"no-leading-boundary,half-rate"`` or a
+    list of names; see faults.py). Further keyword arguments are further
+    ``DeviceOptions`` fields (access among them: ``auth=Authentication.DIGEST,
+    users=("admin:secret",), https_only=True``); use ``DeviceThread`` to learn the
+    plain-HTTP URL beside HTTPS. On exit the server and the camera stop and the thread is
+    joined; an exception raised in the device's thread is re-raised here.
     """
     device_options = DeviceOptions(
-        profile=profile, preroll=preroll, external_url=external_url, clock=clock, **options
+        profile=profile,
+        preroll=preroll,
+        external_url=external_url,
+        clock=clock,
+        faults=frozenset([fault] if isinstance(fault, str) else fault),
+        **options,
     )
     with DeviceThread(device_options) as running:
         yield running.url

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,6 @@ from typing import Any
 from aiohttp import web
 
 from reference_device.access import (
-    ACCESS_FAULTS,
     DEFAULT_NONCE_LIFETIME_S,
     AccessControl,
     AccessRequest,
@@ -53,6 +52,8 @@ from reference_device.camera import Camera, Frame, NoFrameError
 from reference_device.clock import Clock, SystemClock
 from reference_device.envelope import CONTENT_TYPE as JSON_CONTENT_TYPE
 from reference_device.envelope import ApiError, ErrorCode, render_error, render_success
+from reference_device.fault_behaviours import NO_FAULTS, FaultSet, Payload
+from reference_device.faults import fault_names, fault_set
 from reference_device.params import (
     Mode,
     RawParams,
@@ -61,7 +62,12 @@ from reference_device.params import (
     parse_urlencoded,
 )
 from reference_device.profile import Profile, load_profile
-from reference_device.streaming import StreamBroken, stream_plan, stream_snapshots
+from reference_device.streaming import (
+    StreamBroken,
+    stream_plan,
+    stream_snapshots,
+    until_client_leaves,
+)
 from reference_device.tls import ServerTls, server_tls
 
 logger = logging.getLogger(__name__)
@@ -83,8 +89,8 @@ class DeviceOptions:
     or ``NAME:PASSWORD:nocamera`` are parsed), ``https`` (TLS from ``cert``/``key``, else
     a self-signed certificate; plain HTTP on ``plain_port``), ``https_only`` (implies
     ``https``; plain HTTP gets error 7), ``camera_api`` (False: error 4).
-    ``access_faults`` breaks access rules on purpose, for snapcheck's own tests only.
-    Contradictory options raise ``OptionsError``.
+    ``faults`` switches on deliberate defects (faults.py; ``"a,b"`` or names), to prove
+    that snapcheck notices them. Contradictory options raise ``OptionsError``.
     """
 
     host: str = "127.0.0.1"
@@ -102,20 +108,21 @@ class DeviceOptions:
     plain_port: int = 0
     camera_api: bool = True
     nonce_lifetime_s: float = DEFAULT_NONCE_LIFETIME_S
-    access_faults: frozenset[str] = frozenset()
+    faults: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         try:
             auth = Authentication(self.auth)
             users = tuple(Account.parse(u) if isinstance(u, str) else u for u in self.users)
             check_accounts(auth, users)
+            faults = fault_names(self.faults)
         except ValueError as exc:
             raise OptionsError(str(exc)) from exc
         # Frozen: the parsed forms replace what was given.
         object.__setattr__(self, "auth", auth)
         object.__setattr__(self, "users", users)
         object.__setattr__(self, "https", self.https or self.https_only)
-        object.__setattr__(self, "access_faults", frozenset(self.access_faults))
+        object.__setattr__(self, "faults", faults)
         for problem in _option_conflicts(self):
             raise OptionsError(problem)
 
@@ -129,11 +136,6 @@ def _option_conflicts(options: DeviceOptions) -> list[str]:
     rules = (
         (options.cert is None and options.key is not None, "--key needs --cert"),
         (options.cert is not None and not options.https, "--cert needs --https"),
-        (
-            bool(options.access_faults - ACCESS_FAULTS),
-            f"unknown access faults {sorted(options.access_faults - ACCESS_FAULTS)}"
-            f" (known: {', '.join(sorted(ACCESS_FAULTS))})",
-        ),
         (not options.nonce_lifetime_s > 0, "the nonce lifetime must be positive"),
     )
     return [problem for broken, problem in rules if broken]
@@ -162,11 +164,19 @@ class Device:
     """The state a running device shares between its handlers."""
 
     def __init__(
-        self, profile: Profile, camera: Camera, access: AccessControl | None = None
+        self,
+        profile: Profile,
+        camera: Camera,
+        access: AccessControl | None = None,
+        faults: FaultSet = NO_FAULTS,
     ) -> None:
         self.profile = profile
         self.camera = camera
         self.access = access if access is not None else AccessControl(SystemClock())
+        self.faults = faults
+        # What the device serves and guards: the contract's sets unless a fault changes them.
+        self.allowed_methods = faults.methods(ALLOWED_METHODS)
+        self.guarded = CAMERA_SERVICE - faults.unguarded
         self.endpoints: Endpoints | None = None  # known once listening
         self.errors: list[BaseException] = []
         self.streams: set[asyncio.Task[Any]] = set()
@@ -237,9 +247,11 @@ async def system_info(request: web.Request, device: Device) -> web.StreamRespons
 
 async def camera_snapshot(request: web.Request, device: Device) -> web.StreamResponse:
     """``/api/camera/snapshot``: validate, then serve the request's mode; error 15 if no data."""
-    parsed = parse_snapshot(await request_params(request), device.profile)
+    parsed = parse_snapshot(await request_params(request), device.profile, device.faults.rules)
     if isinstance(parsed, ApiError):
         return error_reply(parsed)
+    if device.faults.request_rewrites:
+        parsed = device.faults.rewrite_request(parsed, device.profile)
     try:
         return await MODE_HANDLERS[parsed.mode](request, parsed, device)
     except NoFrameError as exc:
@@ -272,12 +284,19 @@ async def serve_stream(
 ) -> web.StreamResponse:
     """An MJPEG stream at min(fps, the profile's sustainable rate for the size)."""
     plan = stream_plan(snap, device.profile)
+    with _ended_by_shutdown(device):
+        style = device.faults.stream_style
+        return await stream_snapshots(request, plan, device.camera, device.encode, style)
+
+
+@contextmanager
+def _ended_by_shutdown(device: Device) -> Iterator[None]:
+    """Register the handler's task so that a shutdown ends it at once instead of waiting."""
     task = asyncio.current_task()
-    # Registered so that a shutdown can end open streams at once instead of waiting.
     if task is not None:
         device.streams.add(task)
     try:
-        return await stream_snapshots(request, plan, device.camera, device.encode)
+        yield
     finally:
         if task is not None:
             device.streams.discard(task)
@@ -318,15 +337,55 @@ CLIENT_FAULTS: Mapping[type[Exception], ApiError] = {
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
-    """Every request: the path (error 2), the method (error 3), access, then the endpoint."""
+    """Every request: routed, then (only with a deliberate fault on) rewritten and delivered."""
+    device = request.app[DEVICE]
+    response = await route(request, device)
+    if device.faults.reply_rewrites and isinstance(response, web.Response):  # never a stream
+        rewritten = device.faults.rewrite_reply(payload_of(request, response))
+        return await deliver(request, device, rewritten)
+    return response
+
+
+def payload_of(request: web.Request, response: web.Response) -> Payload:
+    """A plain reply as a deliberate fault sees it (status, media type, body, other headers)."""
+    own = {"content-type", "content-length"}
+    return Payload(
+        request.method,
+        request.path,
+        response.status,
+        response.content_type,
+        bytes(response.body) if isinstance(response.body, (bytes, bytearray)) else b"",
+        tuple((k, v) for k, v in response.headers.items() if k.lower() not in own),
+    )
+
+
+async def deliver(request: web.Request, device: Device, sent: Payload) -> web.StreamResponse:
+    """A reply a fault rewrote: late by its delay; with a lying Content-Length, held open."""
+    with _ended_by_shutdown(device):
+        if sent.delay_s:
+            await until_client_leaves(request, sent.delay_s)
+        if sent.declared_length is None:
+            response = web.Response(status=sent.status, body=sent.body, headers=sent.headers)
+            response.content_type = sent.content_type
+            return response
+        held = web.StreamResponse(status=sent.status, headers=sent.headers)
+        held.content_type = sent.content_type
+        held.content_length = sent.declared_length
+        await held.prepare(request)
+        await held.write(sent.body)
+        await until_client_leaves(request)
+        return held
+
+
+async def route(request: web.Request, device: Device) -> web.StreamResponse:
+    """The path (error 2), the method (error 3), access, then the endpoint."""
     handler = ENDPOINTS.get(request.path)
     if handler is None:
         return error_reply(ApiError(ErrorCode.INVALID_PATH))
-    if request.method not in ALLOWED_METHODS:
+    if request.method not in device.allowed_methods:
         return error_reply(ApiError(ErrorCode.INVALID_METHOD))
-    device = request.app[DEVICE]
     # Guarded by the same decoded path that chose the handler: no spelling slips past.
-    if request.path in CAMERA_SERVICE:
+    if request.path in device.guarded:
         asked = AccessRequest(
             request.method, request.raw_path, request.secure, request.headers.get("Authorization")
         )
@@ -388,15 +447,17 @@ def build_app(device: Device) -> web.Application:
     return app
 
 
-def access_control(options: DeviceOptions, clock: Clock) -> AccessControl:
-    """The Camera service's security, as ``options`` configure it."""
+def access_control(
+    options: DeviceOptions, clock: Clock, faults: FaultSet = NO_FAULTS
+) -> AccessControl:
+    """The Camera service's security, as ``options`` configure it (and access faults break it)."""
     return AccessControl(
         clock,
         auth=options.auth,
         accounts=options.users,
         https_only=options.https_only,
         camera_enabled=options.camera_api,
-        faults=options.access_faults,
+        faults=faults.access,
         nonce_lifetime_s=options.nonce_lifetime_s,
     )
 
@@ -409,7 +470,8 @@ def start_device(options: DeviceOptions, profile: Profile) -> Device:
     except ValueError as exc:
         raise OptionsError(str(exc)) from exc
     camera.start()
-    return Device(profile, camera, access_control(options, clock))
+    faults = fault_set(options.faults)
+    return Device(profile, camera, access_control(options, clock, faults), faults)
 
 
 def _server_tls(options: DeviceOptions) -> ServerTls | None:

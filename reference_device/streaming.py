@@ -18,6 +18,8 @@ boundary before the first part, then per part ``Content-Type: image/jpeg`` and
 ``Content-Length`` headers, CRLF line ends, and the next boundary right after each JPEG so
 that clients which paint a part only when the next one starts paint it at once. There is
 no closing boundary: the stream ends when the client goes (or the device shuts down).
+All of this is ``STRICT_STYLE``; a deliberate fault (faults.py) hands in another
+``StreamStyle`` that frames or paces the stream wrongly.
 
 What never belongs here: parameter parsing, JSON errors, encoding itself.
 """
@@ -41,11 +43,37 @@ logger = logging.getLogger(__name__)
 
 BOUNDARY = "snapcheckframe"
 CONTENT_TYPE = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
-_DELIMITER = b"--" + BOUNDARY.encode("ascii") + b"\r\n"
 # The longest sleep between two looks at the clock and the client.
 _POLL_S = 0.25
 
 Encode = Callable[[Frame, int, int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStyle:
+    """How a stream is framed and paced; the defaults are the contract's (faults.py varies them).
+
+    ``body_boundary`` is written between parts (the header always declares ``BOUNDARY``);
+    ``length_error`` is added to each part's Content-Length; ``rate_factor`` multiplies the
+    rate; after ``parts_before_stall`` parts nothing more is sent until the client leaves;
+    a ``frozen`` stream re-sends its first frame.
+    """
+
+    leading_boundary: bool = True
+    part_content_type: bool = True
+    length_error: int = 0
+    body_boundary: str = BOUNDARY
+    rate_factor: float = 1.0
+    parts_before_stall: int | None = None
+    frozen: bool = False
+
+    @property
+    def delimiter(self) -> bytes:
+        """The line that opens a part."""
+        return b"--" + self.body_boundary.encode("ascii") + b"\r\n"
+
+
+STRICT_STYLE = StreamStyle()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +132,12 @@ class Pacer:
         self._index = max(self._index + 1, latest_due)
 
 
-def multipart_part(jpeg: bytes) -> bytes:
+def multipart_part(jpeg: bytes, style: StreamStyle = STRICT_STYLE) -> bytes:
     """One part: its headers, the JPEG, and the delimiter that opens the next part."""
-    head = f"Content-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode("ascii")
-    return head + jpeg + b"\r\n" + _DELIMITER
+    kind = "Content-Type: image/jpeg\r\n" if style.part_content_type else ""
+    length = len(jpeg) + style.length_error
+    head = f"{kind}Content-Length: {length}\r\n\r\n".encode("ascii")
+    return head + jpeg + b"\r\n" + style.delimiter
 
 
 def stream_plan(request: SnapshotRequest, profile: Profile) -> StreamPlan:
@@ -120,7 +150,11 @@ def stream_plan(request: SnapshotRequest, profile: Profile) -> StreamPlan:
 
 
 async def stream_snapshots(
-    request: web.Request, plan: StreamPlan, camera: Camera, encode: Encode
+    request: web.Request,
+    plan: StreamPlan,
+    camera: Camera,
+    encode: Encode,
+    style: StreamStyle = STRICT_STYLE,
 ) -> web.StreamResponse:
     """Serve an MJPEG stream until the client leaves; NoFrameError before the first part."""
     # The first frame is encoded before the headers, so "no data" can still be JSON.
@@ -130,16 +164,22 @@ async def stream_snapshots(
         headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
-    pacer = Pacer(camera.clock, plan.rate)
+    pacer = Pacer(camera.clock, plan.rate * style.rate_factor)
+    parts = 0
     try:
-        await response.write(_DELIMITER)
+        if style.leading_boundary:
+            await response.write(style.delimiter)
         while True:
-            await response.write(multipart_part(jpeg))
+            if parts == style.parts_before_stall:
+                await until_client_leaves(request)
+                break
+            await response.write(multipart_part(jpeg, style))
+            parts += 1
             pacer.sent()
             if not await _next_slot(pacer, request):
                 break
             latest = camera.latest(plan.source)
-            if latest.seq != sent.seq:
+            if latest.seq != sent.seq and not style.frozen:
                 # Only a new frame is encoded; otherwise the last part's JPEG goes again.
                 sent = latest
                 jpeg = await encode(sent, plan.width, plan.height)
@@ -161,6 +201,14 @@ async def _next_slot(pacer: Pacer, request: web.Request) -> bool:
         if _client_gone(request):
             return False
     return not _client_gone(request)
+
+
+async def until_client_leaves(request: web.Request, limit_s: float = math.inf) -> None:
+    """Send nothing; return once the client has closed the connection (or after ``limit_s``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not _client_gone(request) and (left := deadline - loop.time()) > 0:
+        await asyncio.sleep(min(left, _POLL_S))
 
 
 def _client_gone(request: web.Request) -> bool:

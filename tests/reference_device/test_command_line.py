@@ -31,7 +31,7 @@ from reference_device.server import DeviceOptions, OptionsError
         (["--nonce-lifetime", "2.5"], "nonce_lifetime_s", 2.5),
         (
             ["--access-fault", "privilege-ignored", "--access-fault", "basic-on-digest"],
-            "access_faults",
+            "faults",
             frozenset({AccessFault.PRIVILEGE_IGNORED, AccessFault.BASIC_ON_DIGEST}),
         ),
         (["--https", "--cert", "c.pem", "--key", "k.pem"], "cert", Path("c.pem")),

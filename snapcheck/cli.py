@@ -1,5 +1,6 @@
 """The ``snapcheck`` command: validate one URL or a HAR capture, list the clause catalogue,
-and render a conformance run's report again from its report.json.
+render a conformance run's report again from its report.json, and run the kill matrix
+(killmatrix.py: the suite against every deliberate fault of the bundled device).
 
 Strategy: a thin front end. It parses the command line, builds a ``Transport`` (or reads
 a HAR file), hands every reply to ``snapcheck.judge`` and prints the findings worst
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from snapcheck import killmatrix
 from snapcheck.clauses import Area, load_catalogue
 from snapcheck.coverage import scan_coverage
 from snapcheck.exchange import Reply, Request
@@ -82,7 +84,7 @@ def _positive(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``validate``, ``clauses`` and ``report``."""
+    """The command line: ``validate``, ``clauses``, ``report`` and ``killmatrix``."""
     parser = argparse.ArgumentParser(
         prog="snapcheck", description="Validate an intercom's camera snapshot HTTP API."
     )
@@ -131,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("path", type=Path, help="the report.json of a conformance run")
     report.add_argument(
         "--out", type=Path, help="the folder to write into (default: beside report.json)"
+    )
+    killmatrix.add_arguments(
+        commands.add_parser(
+            "killmatrix",
+            help="run the suite against every deliberate fault of the bundled device"
+            " (each must fail it) and without (it must pass)",
+        )
     )
     return parser
 
@@ -377,7 +386,12 @@ def _run_report(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"validate": _run_validate, "clauses": _run_clauses, "report": _run_report}
+COMMANDS = {
+    "validate": _run_validate,
+    "clauses": _run_clauses,
+    "report": _run_report,
+    "killmatrix": killmatrix.run_command,
+}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:

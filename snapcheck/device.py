@@ -166,7 +166,8 @@ class DeviceUnderTest:
     @property
     def config(self) -> DeviceConfig:
         """What the suite knows of the device's configuration: nothing but what it learned."""
-        return DeviceConfig(default_source=None, max_fps=self._max_fps, history_s=None)
+        # A device that streams at no rate has no maximum to judge by (it failed STREAM-CT-1).
+        return DeviceConfig(default_source=None, max_fps=self._max_fps or None, history_s=None)
 
     def identity(self) -> dict[str, Any]:
         """The device's identity for reports: system info, Server header, TLS fingerprint."""
@@ -302,4 +303,11 @@ class DeviceUnderTest:
             evidence=f"binary search over 1..{FPS_PROBE_CEILING} at "
                      f"{self.caps.resolutions[0][0]}x{self.caps.resolutions[0][1]}",
         )
+        if low == 0:
+            return low, [finding, Finding(
+                "STREAM-CT-1", Verdict.FAIL,
+                "fps=1 does not give a multipart/x-mixed-replace stream: the device streams at "
+                "no rate, though the seed says fps >= 1 sends images by HTTP server push",
+                evidence=finding.evidence,
+            )]
         return low, [finding]

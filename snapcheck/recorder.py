@@ -47,6 +47,11 @@ class RunRecorder:
     def begin(self, nodeid: str, clauses: Iterable[str]) -> None:
         """Start collecting findings for one test."""
         with self._lock:
+            stray = self._open
+            if stray is not None and stray.nodeid == "session" and stray.findings:
+                # Findings recorded outside any test (a fixture's) are kept, not dropped.
+                self._records.append(TestRecord("session", (), tuple(stray.findings),
+                                                worst(f.verdict for f in stray.findings), 0.0))
             self._open = _OpenRecord(nodeid, tuple(clauses))
 
     def record(self, findings: Iterable[Finding]) -> None:

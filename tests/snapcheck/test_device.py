@@ -181,3 +181,19 @@ def test_a_device_gone_mid_run_is_unreachable_after_one_silent_request() -> None
         with pytest.raises(DeviceUnreachable, match=r"stopped answering \(connection reset"):
             dut.expect({"width": 160, "height": 120})
         assert dut.unreachable
+
+
+def test_a_device_that_streams_at_no_rate_fails_once_and_judging_goes_on() -> None:
+    # The scripted device answers every fps with error 12: fps=1 must stream (STREAM-CT-1).
+    with running_scripted_device() as server:
+        dut = connect(server.url)
+        dut.recorder.begin("probe", ("FPS-MAX-2",))
+        with pytest.raises(DeviceFailure) as failure:
+            dut.max_fps()
+        assert [f.clause for f in failure.value.findings] == ["STREAM-CT-1"]
+        assert "streams at no rate" in failure.value.findings[0].message
+        # Later judgements still work: the unknown maximum is None, not 0.
+        assert dut.config.max_fps is None
+        dut.recorder.begin("snapshot", ("JPEG-SIZE-1",))
+        reply = dut.expect({"width": 640, "height": 480})
+        assert reply.status == 200

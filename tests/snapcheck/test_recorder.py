@@ -62,3 +62,14 @@ def test_device_unreachable_fails_the_run() -> None:
     recorder.begin("t", ["TRANSPORT-1"])
     recorder.end(Verdict.DEVICE_UNREACHABLE, 0.0)
     assert recorder.failed(strict=False)
+
+
+def test_findings_recorded_outside_a_test_are_kept() -> None:
+    recorder = RunRecorder()
+    recorder.record([_finding("FPS-MAX-2", Verdict.INFORMATIONAL)])
+    recorder.begin("t", ["JPEG-CT-1"])
+    recorder.record([_finding("JPEG-CT-1", Verdict.PASS)])
+    recorder.end(None, 0.0)
+    assert [record.nodeid for record in recorder.records] == ["session", "t"]
+    assert recorder.clause_verdicts() == {"FPS-MAX-2": Verdict.INFORMATIONAL,
+                                          "JPEG-CT-1": Verdict.PASS}

@@ -191,7 +191,11 @@ class SyntheticProducer:
         # at once instead of rendering them.
         first = max(self._next_slot, last_due + 1 - self.buffer.capacity)
         for slot in range(first, last_due + 1):
-            self._capture_slot(slot)
+            # Frames missed while the thread got no CPU are deferred like pre-roll (a
+            # synthetic frame is a pure function of its slot): rendering only the newest
+            # lets a starved producer catch up at once instead of falling further behind,
+            # so the live frame stays current on a busy host.
+            self._capture_slot(slot, deferred=slot < last_due)
         self._next_slot = max(self._next_slot, last_due + 1)
         return max(0, last_due + 1 - first)
 

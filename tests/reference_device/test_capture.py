@@ -119,6 +119,19 @@ def test_preroll_fills_30_s_of_back_dated_history_without_rendering_it_yet() -> 
     assert oldest.stored.is_encoded
 
 
+def test_a_late_producer_renders_only_the_newest_of_the_frames_it_missed() -> None:
+    producer, clock = producer_for()
+    producer.begin(preroll=False)
+    clock.advance(2.0)  # the capture thread got no CPU for thirty periods
+    assert producer.capture_due() == 30
+    missed = producer.buffer.items()[1:]
+    assert [frame.stored.is_encoded for frame in missed] == [False] * 29 + [True]
+    between = missed[10]
+    assert time_code(between.master) == timecode_payload(
+        "internal", between.seq, between.captured_at
+    )
+
+
 def test_live_frames_continue_the_numbering_after_preroll() -> None:
     producer, clock = producer_for()
     producer.begin(preroll=True)

@@ -89,7 +89,6 @@ def run_suite(*args: str, report_dir: Path, paths: tuple[Path, ...] = (SUITES,))
             "pytest",
             *map(str, paths),
             *args,
-            "-q",
             "-rfEs",
             "-p",
             "no:cacheprovider",

@@ -42,6 +42,7 @@ from snapcheck.recorder import RunRecorder
 # Imported with the plugin, not when the first report is written: numpy (under
 # matplotlib) refuses to be imported twice in one process, which pytester's in-process
 # runs would otherwise do after restoring sys.modules.
+from snapcheck.report.files import write_run_report
 from snapcheck.report.model import HypothesisRun
 from snapcheck.settings import OPTIONS, Settings, resolve_settings
 from snapcheck.verdicts import DeviceFailure, UsageError, Verdict
@@ -300,10 +301,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = config.stash[RECORDER_KEY]
     if not recorder.records:
         return
-    # Jinja2 and matplotlib cost seconds to import; only a run with records writes files,
-    # while every pytest process in the repository loads this plugin (root conftest).
-    from snapcheck.report.files import write_run_report  # noqa: PLC0415
-
     settings = config.stash[SETTINGS_KEY]
     dut = config.stash.get(DEVICE_KEY, None)
     config.stash[REPORT_DIR_KEY] = write_run_report(

@@ -57,6 +57,12 @@ def _http_url(text: str) -> str:
     return text
 
 
+def _stream_count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"invalid number of streams {text!r} (expected >= 1)")
+    return int(text)
+
+
 def _account(text: str) -> Account:
     try:
         return Account.parse(text)
@@ -163,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--external-url", type=_http_url, help="pull the external source from this URL"
     )
+    parser.add_argument(
+        "--max-streams",
+        type=_stream_count,
+        metavar="N",
+        help="serve at most N streams at once; beyond, error 18 (default: the profile's"
+        " max_streams, else no limit)",
+    )
     _add_access_arguments(parser)
     _add_fault_arguments(parser)
     return parser
@@ -193,4 +206,5 @@ def device_options(argv: Sequence[str]) -> DeviceOptions:
         camera_api=SWITCH[args.camera_api],
         nonce_lifetime_s=args.nonce_lifetime,
         faults=fault_names(args.fault),
+        max_streams=args.max_streams,
     )

@@ -9,6 +9,7 @@ frozen ``Profile``; nothing downstream re-validates it.
 Layout of a profile file (see the shipped ones)::
 
     max_fps = 15                  # fps above this is refused (error 12)
+    max_streams = 4               # optional; streams served at once (default: no limit)
     default_source = "internal"   # must be one of [[sources]]
     server_header = "HIP2.35.0.45.0"   # optional; default "HIP" + system_info.swVersion
     resolutions = [{ width = 640, height = 480 }, ...]   # caps order, as advertised
@@ -81,6 +82,7 @@ class Profile:
     sustainable_fps: Mapping[tuple[int, int], float]
     system_info: Mapping[str, str]
     server_header: str
+    max_streams: int | None = None
 
     def sustainable_rate(self, width: int, height: int) -> float:
         """The stream rate this model sustains at a size (``max_fps`` unless listed)."""
@@ -124,6 +126,7 @@ class _Field:
 
 _TOP_LEVEL: Mapping[str, _Field] = {
     "max_fps": _Field(_INT),
+    "max_streams": _Field(_INT, required=False),
     "default_source": _Field(_STRING),
     "server_header": _Field(_STRING, required=False),
     "resolutions": _Field(_LIST),
@@ -212,6 +215,9 @@ def _build(data: dict[str, Any], *, name: str) -> Profile:
     header = data.get("server_header", f"HIP{info['swVersion']}")
     if not header.strip():
         raise _SchemaError("server_header must not be empty")
+    max_streams = data.get("max_streams")
+    if max_streams is not None and max_streams < 1:
+        raise _SchemaError(f"max_streams must be at least 1, got {max_streams}")
     return Profile(
         name=name,
         variant=info["variant"],
@@ -222,6 +228,7 @@ def _build(data: dict[str, Any], *, name: str) -> Profile:
         sustainable_fps=MappingProxyType(sustainable),
         system_info=MappingProxyType(dict(info)),
         server_header=header,
+        max_streams=max_streams,
     )
 
 

@@ -16,7 +16,9 @@ anything unexpected with error 14, logged and kept in ``Device.errors`` so that 
 in-process runner can re-raise it in the test that caused it: never a 5xx, never a stack
 trace on the wire. Malformed HTTP that aiohttp refuses before
 any handler runs (a bad request line, raw non-ASCII bytes in the target) stays aiohttp's
-own 400: a protocol-level refusal, not an API reply.
+own 400: a protocol-level refusal, not an API reply. A request's head, then its form
+body, must arrive within the request timeout (10 s), and a stream beyond the device's
+limit on concurrent streams is refused with error 18 (both in limits.py).
 
 With ``https`` the device listens with TLS (tls.py) and, on a second port, for plain
 HTTP: the same API, where the Camera service answers error 7 when it is HTTPS-only.
@@ -54,6 +56,7 @@ from reference_device.envelope import CONTENT_TYPE as JSON_CONTENT_TYPE
 from reference_device.envelope import ApiError, ErrorCode, render_error, render_success
 from reference_device.fault_behaviours import NO_FAULTS, FaultSet, Payload
 from reference_device.faults import fault_names, fault_set
+from reference_device.limits import REQUEST_HEAD_TIMEOUT_S, BodyTooSlow, StreamLimit, read_body
 from reference_device.params import (
     Mode,
     RawParams,
@@ -64,6 +67,7 @@ from reference_device.params import (
 from reference_device.profile import Profile, load_profile
 from reference_device.streaming import (
     StreamBroken,
+    client_gone,
     stream_plan,
     stream_snapshots,
     until_client_leaves,
@@ -90,7 +94,10 @@ class DeviceOptions:
     a self-signed certificate; plain HTTP on ``plain_port``), ``https_only`` (implies
     ``https``; plain HTTP gets error 7), ``camera_api`` (False: error 4).
     ``faults`` switches on deliberate defects (faults.py; ``"a,b"`` or names), to prove
-    that snapcheck notices them. Contradictory options raise ``OptionsError``.
+    that snapcheck notices them. ``max_streams`` limits concurrent streams (None: the
+    profile's limit, if any); ``request_timeout_s`` is the time a request's head, and
+    then its body, may take to arrive (limits.py). Contradictory options raise
+    ``OptionsError``.
     """
 
     host: str = "127.0.0.1"
@@ -109,6 +116,8 @@ class DeviceOptions:
     camera_api: bool = True
     nonce_lifetime_s: float = DEFAULT_NONCE_LIFETIME_S
     faults: frozenset[str] = frozenset()
+    max_streams: int | None = None
+    request_timeout_s: float = REQUEST_HEAD_TIMEOUT_S
 
     def __post_init__(self) -> None:
         try:
@@ -137,6 +146,8 @@ def _option_conflicts(options: DeviceOptions) -> list[str]:
         (options.cert is None and options.key is not None, "--key needs --cert"),
         (options.cert is not None and not options.https, "--cert needs --https"),
         (not options.nonce_lifetime_s > 0, "the nonce lifetime must be positive"),
+        (options.max_streams is not None and options.max_streams < 1, "--max-streams is >= 1"),
+        (not 0 < options.request_timeout_s < float("inf"), "the request timeout must be > 0"),
     )
     return [problem for broken, problem in rules if broken]
 
@@ -169,6 +180,9 @@ class Device:
         camera: Camera,
         access: AccessControl | None = None,
         faults: FaultSet = NO_FAULTS,
+        *,
+        max_streams: int | None = None,
+        request_timeout_s: float = REQUEST_HEAD_TIMEOUT_S,
     ) -> None:
         self.profile = profile
         self.camera = camera
@@ -180,6 +194,8 @@ class Device:
         self.endpoints: Endpoints | None = None  # known once listening
         self.errors: list[BaseException] = []
         self.streams: set[asyncio.Task[Any]] = set()
+        self.stream_limit = StreamLimit[web.Request](max_streams, lambda r: not client_gone(r))
+        self.request_timeout_s = request_timeout_s
         self._executor = ThreadPoolExecutor(ENCODER_THREADS, "reference-device-encode")
 
     async def encode(self, frame: Frame, width: int, height: int) -> bytes:
@@ -223,7 +239,8 @@ async def request_params(request: web.Request) -> RawParams:
     """The query's parameters, then (POST, form-urlencoded) the body's: first value wins."""
     params = parse_urlencoded(request.rel_url.raw_query_string)
     if request.method == "POST" and request.content_type == FORM_CONTENT_TYPE:
-        params = params + parse_urlencoded(await request.read())
+        timeout_s = request.app[DEVICE].request_timeout_s
+        params = params + parse_urlencoded(await read_body(request, timeout_s))
     return params
 
 
@@ -284,7 +301,9 @@ async def serve_stream(
 ) -> web.StreamResponse:
     """An MJPEG stream at min(fps, the profile's sustainable rate for the size)."""
     plan = stream_plan(snap, device.profile)
-    with _ended_by_shutdown(device):
+    with device.stream_limit.slot(request) as refusal, _ended_by_shutdown(device):
+        if refusal is not None:
+            return error_reply(refusal)
         style = device.faults.stream_style
         return await stream_snapshots(request, plan, device.camera, device.encode, style)
 
@@ -333,6 +352,8 @@ CLIENT_FAULTS: Mapping[type[Exception], ApiError] = {
     ),
     # The client left while its request was read or the reply begun: nobody reads this.
     ConnectionError: ApiError(ErrorCode.PROCESSING_ERROR, description="connection lost"),
+    # The client sent a head but not the body it announced, in time (limits.py).
+    BodyTooSlow: ApiError(ErrorCode.PROCESSING_ERROR, description="the request body is late"),
 }
 
 
@@ -471,7 +492,14 @@ def start_device(options: DeviceOptions, profile: Profile) -> Device:
         raise OptionsError(str(exc)) from exc
     camera.start()
     faults = fault_set(options.faults)
-    return Device(profile, camera, access_control(options, clock, faults), faults)
+    return Device(
+        profile,
+        camera,
+        access_control(options, clock, faults),
+        faults,
+        max_streams=options.max_streams if options.max_streams is not None else profile.max_streams,
+        request_timeout_s=options.request_timeout_s,
+    )
 
 
 def _server_tls(options: DeviceOptions) -> ServerTls | None:
@@ -517,7 +545,13 @@ async def _start_site(site: web.TCPSite, host: str, port: int) -> None:
 async def _listening(
     app: web.Application, options: DeviceOptions, tls: ServerTls | None
 ) -> AsyncIterator[Endpoints]:
-    runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_TIMEOUT_S, handle_signals=False)
+    # aiohttp's keep-alive timer is the only bound on reading a request head (limits.py).
+    runner = web.AppRunner(
+        app,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        handle_signals=False,
+        keepalive_timeout=options.request_timeout_s,
+    )
     await runner.setup()
     try:
         context = tls.context if tls is not None else None

@@ -198,19 +198,20 @@ async def _next_slot(pacer: Pacer, request: web.Request) -> bool:
     # tests) pace the stream, and notices a client that left during a long wait.
     while (delay := pacer.delay()) > 0:
         await asyncio.sleep(min(delay, _POLL_S))
-        if _client_gone(request):
+        if client_gone(request):
             return False
-    return not _client_gone(request)
+    return not client_gone(request)
 
 
 async def until_client_leaves(request: web.Request, limit_s: float = math.inf) -> None:
     """Send nothing; return once the client has closed the connection (or after ``limit_s``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
-    while not _client_gone(request) and (left := deadline - loop.time()) > 0:
+    while not client_gone(request) and (left := deadline - loop.time()) > 0:
         await asyncio.sleep(min(left, _POLL_S))
 
 
-def _client_gone(request: web.Request) -> bool:
+def client_gone(request: web.Request) -> bool:
+    """Whether the client of ``request`` has closed its connection."""
     transport = request.transport
     return transport is None or transport.is_closing()

@@ -36,6 +36,8 @@ from reference_device.server import DeviceOptions, OptionsError
         ),
         (["--https", "--cert", "c.pem", "--key", "k.pem"], "cert", Path("c.pem")),
         (["--preroll", "--profile", "minimal"], "preroll", True),
+        ([], "max_streams", None),
+        (["--max-streams", "3"], "max_streams", 3),
     ],
 )
 def test_each_flag_sets_its_option(argv: list[str], field: str, value: object) -> None:
@@ -53,6 +55,8 @@ def test_each_flag_sets_its_option(argv: list[str], field: str, value: object) -
         (["--nonce-lifetime", "0"], ArgumentsError, "expected > 0"),
         (["--access-fault", "all"], ArgumentsError, "invalid choice: 'all'"),
         (["--plain-port", "99999"], ArgumentsError, "invalid port"),
+        (["--max-streams", "0"], ArgumentsError, "invalid number of streams '0'"),
+        (["--max-streams", "many"], ArgumentsError, "invalid number of streams 'many'"),
         (
             ["--auth", "digest", *[f"--user=u{i}:p" for i in range(6)]],
             OptionsError,

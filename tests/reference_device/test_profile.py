@@ -248,6 +248,11 @@ BROKEN: list[tuple[str, str, str]] = [
         "server_header must not be empty",
     ),
     (
+        "max_streams below 1",
+        broken("max_fps = 15", "max_fps = 15\nmax_streams = 0"),
+        "max_streams must be at least 1, got 0",
+    ),
+    (
         "sources not an array",
         SOURCES_NOT_AN_ARRAY,
         "'sources' in the top level must be an array, got an integer",
@@ -273,3 +278,9 @@ def test_a_broken_profile_names_its_file_and_its_problem(
 def test_the_valid_base_of_the_broken_table_is_valid() -> None:
     profile = parse_profile(VALID, origin="valid.toml")
     assert profile.sustainable_rate(640, 480) == 8.0
+    assert profile.max_streams is None
+
+
+def test_a_profile_may_limit_its_concurrent_streams() -> None:
+    profile = parse_profile(broken("max_fps = 15", "max_fps = 15\nmax_streams = 3"), origin="x")
+    assert profile.max_streams == 3

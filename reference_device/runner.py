@@ -148,6 +148,7 @@ class DeviceThread:
             with self._lock:
                 self._loop = None
                 self._stop = None
+            _cancel_leftovers(loop)
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
             self._ready.set()
@@ -167,6 +168,21 @@ class DeviceThread:
 
 async def _call(function: Callable[[], T]) -> T:
     return function()
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and await the tasks the server left behind, as ``asyncio.run`` does.
+
+    aiohttp's shutdown can leave a connection's task waiting (one lingering over a body
+    its client never finished); closing the loop under it would only warn that a pending
+    task was destroyed.
+    """
+    leftovers = asyncio.all_tasks(loop)
+    if not leftovers:
+        return
+    for task in leftovers:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import re
@@ -129,3 +130,15 @@ def test_a_device_not_started_has_no_url_and_no_loop() -> None:
     with pytest.raises(ValueError, match="not running"):
         device.call(lambda: None)
     assert device.shutdown() == []
+
+
+def test_stop_cancels_the_tasks_the_server_left_behind() -> None:
+    running = DeviceThread(DeviceOptions())
+    running.start()
+
+    async def forever() -> None:
+        await asyncio.sleep(3600)
+
+    left = running.call(lambda: asyncio.get_running_loop().create_task(forever()))
+    running.stop()
+    assert left.cancelled()

@@ -388,9 +388,9 @@ def _history(
     if time is Timestamp.READING:
         # A Unix timestamp: that frame, or no data for a moment not in memory.
         return [(image, (size_clause,)), (no_data, ("TIME-HISTORY-1",))]
-    served: list[tuple[Outcome, tuple[str, ...]]] = [
-        (image, ("TIME-SINGLE-1", size_clause, *(("TIME-AGE-1",) if time < 0 else ())))
-    ]
+    # TIME-AGE-1 is not claimed here: one reply cannot show a frame's age; the time
+    # suite judges it from two time codes.
+    served: list[tuple[Outcome, tuple[str, ...]]] = [(image, ("TIME-SINGLE-1", size_clause))]
     if time < 0 and (config.history_s is None or -time > config.history_s):
         served.append((no_data, ("TIME-HISTORY-1",)))
     return served

@@ -15,6 +15,24 @@ from dataclasses import dataclass, field
 
 from snapcheck.verdicts import Finding, Verdict, worst
 
+# How a clause's verdicts over a whole run are summed up: any failure first; then a
+# judgement (PASS) outranks a mere record (INFORMATIONAL) from another request, and a
+# feature judged anywhere outranks an UNSUPPORTED elsewhere.
+CLAUSE_ROLLUP_ORDER: tuple[Verdict, ...] = (
+    Verdict.FAIL,
+    Verdict.DEVICE_UNREACHABLE,
+    Verdict.NON_STRICT,
+    Verdict.PASS,
+    Verdict.INFORMATIONAL,
+    Verdict.UNSUPPORTED,
+)
+
+
+def rollup(verdicts: Iterable[Verdict]) -> Verdict:
+    """One clause's verdict over a run, from every verdict it received."""
+    present = set(verdicts)
+    return next((v for v in CLAUSE_ROLLUP_ORDER if v in present), Verdict.UNSUPPORTED)
+
 
 @dataclass(frozen=True, slots=True)
 class TestRecord:
@@ -103,7 +121,7 @@ class RunRecorder:
             if record.verdict in (Verdict.UNSUPPORTED, Verdict.DEVICE_UNREACHABLE):
                 for clause in record.clauses:
                     per_clause.setdefault(clause, []).append(record.verdict)
-        return {clause: worst(verdicts) for clause, verdicts in sorted(per_clause.items())}
+        return {clause: rollup(verdicts) for clause, verdicts in sorted(per_clause.items())}
 
     def counts(self) -> Counter[Verdict]:
         """How many clauses ended in each verdict."""

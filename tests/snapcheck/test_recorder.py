@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from snapcheck.recorder import RunRecorder
 from snapcheck.verdicts import Finding, Verdict
 
@@ -73,3 +75,25 @@ def test_findings_recorded_outside_a_test_are_kept() -> None:
     assert [record.nodeid for record in recorder.records] == ["session", "t"]
     assert recorder.clause_verdicts() == {"FPS-MAX-2": Verdict.INFORMATIONAL,
                                           "JPEG-CT-1": Verdict.PASS}
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "summed"),
+    [
+        ((Verdict.PASS, Verdict.INFORMATIONAL), Verdict.PASS),
+        ((Verdict.INFORMATIONAL,), Verdict.INFORMATIONAL),
+        ((Verdict.UNSUPPORTED, Verdict.PASS), Verdict.PASS),
+        ((Verdict.UNSUPPORTED, Verdict.INFORMATIONAL), Verdict.INFORMATIONAL),
+        ((Verdict.PASS, Verdict.NON_STRICT, Verdict.INFORMATIONAL), Verdict.NON_STRICT),
+        ((Verdict.PASS, Verdict.FAIL), Verdict.FAIL),
+    ],
+)
+def test_a_clause_judged_somewhere_is_not_hidden_by_a_record_elsewhere(
+    verdicts: tuple[Verdict, ...], summed: Verdict
+) -> None:
+    recorder = RunRecorder()
+    for verdict in verdicts:
+        recorder.begin("t", ["TIME-SINGLE-1"])
+        recorder.record([_finding("TIME-SINGLE-1", verdict)])
+        recorder.end(None, 0.0)
+    assert recorder.clause_verdicts() == {"TIME-SINGLE-1": summed}

@@ -303,7 +303,8 @@ def run_one(run: Run, knobs: Knobs, folder: Path) -> Finished:
             process.wait()
             status, note = None, f"no end within {knobs.fault_timeout_s:g} s: killed"
     seconds = time.monotonic() - started
-    report = next(iter(sorted(folder.glob(f"*/{REPORT_JSON}"))), None)
+    # The newest report: a report directory kept from an earlier matrix may hold older ones.
+    report = max(folder.glob(f"*/{REPORT_JSON}"), key=lambda p: p.stat().st_mtime, default=None)
     verdicts = _clause_verdicts(report) if report is not None else {}
     return Finished(
         run, status, verdicts, report is not None, seconds, note, shown,

@@ -5,9 +5,9 @@ Strategy: the reference device lists its deliberate faults (``python -m referenc
 needs). For every fault the conformance suite runs once, as its own ``pytest``
 subprocess against the bundled device with ``--reference-args "--fault NAME"``, on a
 selection: the tests citing a clause the fault breaks plus the quick smoke set
-(``-m quick``), learned by one collection pass. Every run loads killmatrix_plugin.py
-(the collection hook, and a Hypothesis profile that never shrinks: one failure kills). Each run's
-report.json says which clauses failed. A fault is KILLED when the run fails with at least
+(``-m quick``), learned by one collection pass. Every run loads killmatrix_plugin.py (the
+collection hook, and a Hypothesis profile that never shrinks: one failure kills). Each
+run's report.json says which clauses failed. A fault is KILLED when the run fails with at least
 one failure citing a clause the fault breaks; WRONG-CLAUSE when it fails for other
 reasons only; SURVIVED when it passes; ERROR when the run cannot say (a usage error, no
 report, or no end within ``--fault-timeout``: the subprocess is then killed, so a
@@ -53,7 +53,7 @@ CLEAN = "(clean)"
 # Verdicts that make a clause count as failed, without and with --strict.
 FAILING = frozenset({"FAIL", "DEVICE-UNREACHABLE"})
 FAILING_STRICT = FAILING | {"NON-STRICT"}
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAIL = 0, 1
 LIST_TIMEOUT_S = 120.0
 
 
@@ -274,11 +274,10 @@ class Finished:
     run: Run
     exit_status: int | None
     verdicts: Mapping[str, str]
-    has_report: bool
     seconds: float
     note: str = ""
     command: str = ""
-    report: str | None = None
+    report: str | None = None  # None: the run wrote no readable report.json
 
 
 def run_one(run: Run, knobs: Knobs, folder: Path) -> Finished:
@@ -286,7 +285,7 @@ def run_one(run: Run, knobs: Knobs, folder: Path) -> Finished:
     folder.mkdir(parents=True, exist_ok=True)
     command = suite_command(run, knobs, folder)
     shown = shlex.join(command)
-    started = time.monotonic()
+    started, started_wall = time.monotonic(), time.time()
     with open(folder / "pytest.log", "w", encoding="utf-8") as log:
         try:
             process = subprocess.Popen(
@@ -294,7 +293,7 @@ def run_one(run: Run, knobs: Knobs, folder: Path) -> Finished:
                 env=_child_env(credentials(run.setup)), start_new_session=True,
             )
         except OSError as exc:
-            return Finished(run, None, {}, False, 0.0, f"cannot start pytest: {exc}", shown)
+            return Finished(run, None, {}, 0.0, f"cannot start pytest: {exc}", shown)
         try:
             status: int | None = process.wait(timeout=knobs.fault_timeout_s)
             note = ""
@@ -303,21 +302,19 @@ def run_one(run: Run, knobs: Knobs, folder: Path) -> Finished:
             process.wait()
             status, note = None, f"no end within {knobs.fault_timeout_s:g} s: killed"
     seconds = time.monotonic() - started
-    # The newest report: a report directory kept from an earlier matrix may hold older ones.
-    report = max(folder.glob(f"*/{REPORT_JSON}"), key=lambda p: p.stat().st_mtime, default=None)
-    verdicts = _clause_verdicts(report) if report is not None else {}
-    return Finished(
-        run, status, verdicts, report is not None, seconds, note, shown,
-        str(report) if report is not None else None,
-    )
-
-
-def _clause_verdicts(report: Path) -> dict[str, str]:
+    # Only this run's report: a report directory kept from an earlier matrix holds older ones
+    # (a second's margin for file systems whose clock is coarser than ours).
+    fresh = started_wall - 1.0
+    written = [p for p in folder.glob(f"*/{REPORT_JSON}") if p.stat().st_mtime >= fresh]
+    if not written:
+        return Finished(run, status, {}, seconds, note or "no report.json written", shown)
+    report = max(written, key=lambda path: path.stat().st_mtime)
     try:
         document = json.loads(report.read_text(encoding="utf-8"))
-        return {str(k): str(v) for k, v in document["clauses"].items()}
-    except (OSError, ValueError, KeyError, AttributeError):
-        return {}
+        verdicts = {str(k): str(v) for k, v in document["clauses"].items()}
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
+        return Finished(run, status, {}, seconds, f"{report} unreadable: {exc!r}", shown)
+    return Finished(run, status, verdicts, seconds, note, shown, str(report))
 
 
 def judge(finished: Finished, clean_nonstrict: frozenset[str] = frozenset()) -> Result:
@@ -330,9 +327,9 @@ def judge(finished: Finished, clean_nonstrict: frozenset[str] = frozenset()) -> 
     cited = tuple(sorted(c for c, v in finished.verdicts.items() if v in failing))
     base = Result(run, Outcome.ERROR, cited, finished.seconds, finished.note,
                   finished.command, finished.report)
-    if finished.exit_status not in (0, 1) or not finished.has_report:
-        why = finished.note or f"pytest exit status {finished.exit_status}"
-        return replace(base, detail=why if finished.has_report else f"{why}; no report.json")
+    if finished.exit_status not in (0, 1) or finished.report is None:
+        status = f"pytest exit status {finished.exit_status}" if finished.note == "" else ""
+        return replace(base, detail=finished.note or status)
     failed = finished.exit_status == 1
     if run.fault is None:
         return replace(base, outcome=Outcome.FALSE_ALARM if failed else Outcome.PASSED)
@@ -411,14 +408,17 @@ def render(results: Sequence[Result], wall_s: float, jobs: int) -> list[str]:
 
 
 def _problems(results: Sequence[Result]) -> list[str]:
+    """For each run that went wrong: why, how to see it again, and where its report is."""
     lines: list[str] = []
-    for result in results:
-        if result.outcome.good:
-            continue
-        lines.append(f"-- {result.run.label}: {result.outcome.value} {result.detail}".rstrip())
-        lines.append(f"   reproduce: {result.command}")
-        if result.report:
-            lines.append(f"   report: {result.report}")
+    for result in (r for r in results if not r.outcome.good):
+        run = result.run
+        flags = [*run.setup, *(["--fault", run.fault.name] if run.fault else [])]
+        again = ["python", "-m", "pytest", *(["--strict"] if run.strict else [])]
+        lines += [
+            f"-- {run.label}: {result.outcome.value} {result.detail}".rstrip(),
+            f"   reproduce: {shlex.join([*again, f'--reference-args={shlex.join(flags)}'])}",
+            f"   report: {result.report or '(none)'}",
+        ]
     return lines
 
 

@@ -99,7 +99,7 @@ def finished(
     fault: FaultSpec | None, status: int | None, verdicts: dict[str, str], *, report: bool = True
 ) -> Finished:
     run = Run(fault.name if fault else CLEAN, fault, (), ())
-    return Finished(run, status, verdicts, report, 12.5, "", "pytest ...")
+    return Finished(run, status, verdicts, 12.5, "", "pytest ...", "r.json" if report else None)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,11 @@ def test_the_table_shows_every_run_and_how_to_reproduce_a_miss() -> None:
     assert lines[1].split() == [CLEAN, "PASS", "12.5", "-"]
     assert lines[2].split() == [FRAMING.name, "KILLED", "12.5", "STREAM-PART-CT-1*"]
     assert lines[3].split()[:2] == [LEAD.name, "SURVIVED"]
-    assert "-- no-leading-boundary: SURVIVED" in lines and "   reproduce: pytest ..." in lines
+    assert "-- no-leading-boundary: SURVIVED" in lines
+    assert (
+        "   reproduce: python -m pytest --strict '--reference-args=--fault no-leading-boundary'"
+        in lines
+    )
     assert lines[-1] == "1 of 2 faults killed; clean runs PASS; 61.0 s wall with 2 jobs"
 
 

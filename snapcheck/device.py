@@ -11,7 +11,8 @@ maximum fps) is learned once, read-only, and recorded as INFORMATIONAL.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from snapcheck.checks.json_reply import parse_json_body
@@ -21,6 +22,7 @@ from snapcheck.judge import (
     CAPS_PATH,
     INFO_PATH,
     SNAPSHOT_PATH,
+    STREAMS_OPEN,
     analyse_part,
     caps_from_reply,
     judge,
@@ -81,6 +83,10 @@ class DeviceUnderTest:
         self._max_fps: int | None = None
         self._max_fps_findings: list[Finding] = []
         self._silence: str | None = None
+        # Streams being read now (test_stateful reads two at once): a device may refuse a
+        # stream for its limit on concurrent streams only while the suite holds another.
+        self._streams_lock = threading.Lock()
+        self._streams_open = 0
         # Frames, stream timings and latencies for the run's report (never judged here).
         self.artifacts = ArtifactCollector(recorder)
 
@@ -214,12 +220,26 @@ class DeviceUnderTest:
         if window_s is None:
             reply = transport.exchange(request)
         else:
-            reply = transport.stream(request, window_s, analyse=analyse_part)
+            with self._stream_held() as others:
+                reply = transport.stream(request, window_s, analyse=analyse_part)
+            reply.extra[STREAMS_OPEN] = others
         self.artifacts.observe(reply)
         self._notice_silence(transport, reply)
         if self.unreachable:
             raise DeviceUnreachable(self.unreachable_reason)
         return reply
+
+    @contextmanager
+    def _stream_held(self) -> Iterator[int]:
+        """Count a stream as open for the block; yields how many others were open."""
+        with self._streams_lock:
+            others = self._streams_open
+            self._streams_open += 1
+        try:
+            yield others
+        finally:
+            with self._streams_lock:
+                self._streams_open -= 1
 
     def judge(self, reply: Reply) -> list[Finding]:
         """Every finding the contract gives for a reply (not recorded)."""

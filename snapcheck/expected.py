@@ -45,6 +45,8 @@ T = TypeVar("T")
 ERROR_CODES = frozenset({1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19})
 # The seed: with time, "snapshots of the maximum resolution of 1280x960 px".
 HISTORY_MAX_SIZE = (1280, 960)
+# How a device refuses a stream beyond its limit on concurrent streams (STREAM-LIMIT-1).
+STREAM_LIMIT_CODES = frozenset({14, 18})
 
 _ALTERNATIVE_VERDICTS = frozenset({Verdict.PASS, Verdict.NON_STRICT, Verdict.INFORMATIONAL})
 # Higher is better: PASS ranks highest (SEVERITY_ORDER lists the worst first).
@@ -283,11 +285,15 @@ def expected_outcome(
     config: DeviceConfig,
     *,
     form_body: bool = False,
+    streams_open: int = 0,
 ) -> Expectation:
     """The acceptable outcomes of a snapshot request, exactly as sent, on this device.
 
     ``form_body`` says a POST carried its parameters in a form body (SNAP-METHOD-2, a
     SHOULD): a reply matching no alternative is then NON-STRICT instead of FAIL.
+    ``streams_open`` counts the other streams the client itself held open to the device
+    when it sent the request: with one or more, a stream may be refused for the device's
+    limit on concurrent streams (STREAM-LIMIT-1, INFORMATIONAL).
     """
     row = _METHODS.get(method, _MethodRow.REFUSE)
     if row is not _MethodRow.SERVE:
@@ -296,7 +302,9 @@ def expected_outcome(
     values, extras = _split(params)
     readings = RequestReadings.read(values, caps.sources, config.max_fps)
     found = [
-        *_successes(readings, caps, config, "SNAP-METHOD-2" if in_body else "SNAP-METHOD-1"),
+        *_successes(
+            readings, caps, config, "SNAP-METHOD-2" if in_body else "SNAP-METHOD-1", streams_open
+        ),
         *_faults(readings),
         *_pair_faults(readings, caps),
     ]
@@ -330,7 +338,11 @@ _FPS_IGNORED: Reading[None] = Reading(None)
 
 
 def _successes(
-    readings: RequestReadings, caps: Caps, config: DeviceConfig, method_clause: str
+    readings: RequestReadings,
+    caps: Caps,
+    config: DeviceConfig,
+    method_clause: str,
+    streams_open: int = 0,
 ) -> Iterator[Alternative]:
     pairs = set(caps.resolutions)
     for (width, w), (height, h), (source, s), (time, t) in itertools.product(
@@ -349,6 +361,10 @@ def _successes(
             for outcome, clauses in _served(width, height, fps, time, config):
                 image = isinstance(outcome, SingleJpeg | Stream)
                 yield _alternative(outcome, used, (*clauses, *main) if image else clauses)
+                if isinstance(outcome, Stream) and streams_open > 0:
+                    refused = JsonError(STREAM_LIMIT_CODES)
+                    limit = ("STREAM-LIMIT-1",)
+                    yield _alternative(refused, used, limit, floor=Verdict.INFORMATIONAL)
             if (source or config.default_source) == "external":
                 unreachable = JsonError(frozenset({15}))
                 yield _alternative(

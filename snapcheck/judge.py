@@ -88,6 +88,8 @@ INFO_SERVER_1 = "INFO-SERVER-1"
 TIMING_CLAUSES = frozenset({STREAM_LIVE_1, STREAM_RATE_1, STREAM_RATE_2, STREAM_RATE_3})
 UNTIMED = "not judgeable from a capture: the arrival times of its parts are unknown"
 INFO_SCHEMA = "system-info"
+# Reply.extra: how many other streams the client held open when it sent the request.
+STREAMS_OPEN = "streams_open"
 INFO_COMPLETE_SCHEMA = "system-info-complete"
 
 # What every stream part's body is handed to, so parts can be judged after bodies are dropped.
@@ -190,15 +192,24 @@ def _snapshot_params(request: Request) -> tuple[tuple[str, str], ...]:
     return request.params + (request.form or ())
 
 
-def expectation_for(request: Request, caps: Caps, config: DeviceConfig) -> Expectation:
-    """The expected outcomes of a snapshot request as sent."""
+def expectation_for(
+    request: Request, caps: Caps, config: DeviceConfig, streams_open: int = 0
+) -> Expectation:
+    """The expected outcomes of a snapshot request as sent (beside ``streams_open`` others)."""
     return expected_outcome(
         request.method,
         _snapshot_params(request),
         caps,
         config,
         form_body=request.form is not None,
+        streams_open=streams_open,
     )
+
+
+def streams_open(reply: Reply) -> int:
+    """How many other streams the client held open when it sent the request (0: unknown)."""
+    count = reply.extra.get(STREAMS_OPEN, 0)
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
 def stream_window(
@@ -362,7 +373,7 @@ def judge(
     kind, observed = observe(reply)
     reference: Alternative | None = None
     if caps is not None:
-        expectation = expectation_for(reply.request, caps, config)
+        expectation = expectation_for(reply.request, caps, config, streams_open(reply))
         model, matched = _model_findings(reply, expectation, observed, kind)
         findings += model
         reference = _reference(expectation, kind, matched)

@@ -9,12 +9,14 @@ when the device hangs on one request, and when it is gone.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from scripted_device import GONE_RESET, Faults, running_scripted_device
 
-from reference_device import running_reference_device
+from reference_device import DeviceOptions, DeviceThread, running_reference_device
 from snapcheck.device import DeviceUnderTest, DeviceUnreachable, Unsupported
 from snapcheck.recorder import RunRecorder
 from snapcheck.settings import Settings
@@ -197,3 +199,29 @@ def test_a_device_that_streams_at_no_rate_fails_once_and_judging_goes_on() -> No
         dut.recorder.begin("snapshot", ("JPEG-SIZE-1",))
         reply = dut.expect({"width": 640, "height": 480})
         assert reply.status == 200
+
+
+def _await_streams(running: DeviceThread, count: int, timeout_s: float = 10.0) -> None:
+    """Return once the device serves ``count`` streams (AssertionError after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while running.call(lambda: running.device.stream_limit.open) < count:
+        assert time.monotonic() < deadline, f"the device never served {count} streams"
+        time.sleep(0.05)
+
+
+def test_a_stream_refused_beside_another_of_the_suites_is_the_devices_limit() -> None:
+    with DeviceThread(DeviceOptions(max_streams=1)) as running:
+        dut = connect(running.url)
+        dut.recorder.begin("limit", ("STREAM-LIMIT-1", "STREAM-CT-1"))
+        asked = dut.request({"width": 160, "height": 120, "fps": 2})
+        with ThreadPoolExecutor(1) as reader:
+            first = reader.submit(dut.fetch, asked, window_s=2.0)
+            _await_streams(running, 1)
+            refused = dut.fetch(asked, window_s=0.5)
+            streamed = first.result(timeout=30)
+        alone = dut.fetch(asked, window_s=0.5)
+    assert (refused.extra["streams_open"], streamed.extra["streams_open"]) == (1, 0)
+    verdicts = {f.clause: f.verdict for f in dut.check(refused)}
+    assert verdicts["STREAM-LIMIT-1"] is Verdict.INFORMATIONAL
+    assert dut.check(streamed) and dut.check(alone)
+    assert alone.content_type == "multipart/x-mixed-replace"

@@ -501,3 +501,31 @@ def test_an_unknown_parameter_keeps_every_outcome_and_its_verdict(
     extended = expected_outcome("GET", [*params, ("zoom", "2")], CAPS, config).alternatives
     with_extra = {a.outcome: a.verdict for a in extended}
     assert all(with_extra[outcome] is verdict for outcome, verdict in plain.items())
+
+
+LIMIT_REFUSAL = JsonError(frozenset({14, 18}))
+
+
+@pytest.mark.parametrize(("streams_open", "refusal"), [(0, None), (1, INFO), (3, INFO)])
+def test_a_stream_may_be_refused_for_a_limit_only_beside_the_clients_other_streams(
+    streams_open: int, refusal: Verdict | None
+) -> None:
+    query = parse_qsl(VGA + "&fps=5")
+    expectation = expected_outcome("GET", query, CAPS, CONFIG, streams_open=streams_open)
+    verdicts = {alt.outcome: alt.verdict for alt in expectation.alternatives}
+    assert verdicts[Stream(640, 480, 5.0)] is PASS
+    assert verdicts.get(LIMIT_REFUSAL) is refusal
+    judged = expectation.judge(ObservedError(18))
+    if refusal is None:
+        assert (judged.verdict, judged.clauses) == (Verdict.FAIL, ("STREAM-CT-1",))
+    else:
+        assert (judged.verdict, judged.clauses) == (INFO, ("STREAM-LIMIT-1",))
+
+
+NO_STREAM = [VGA, VGA + "&fps=0.5", VGA + "&fps=5&time=-1", "width=641&height=480&fps=5"]
+
+
+@pytest.mark.parametrize("query", NO_STREAM)
+def test_a_request_for_no_stream_is_never_refused_for_a_stream_limit(query: str) -> None:
+    alternatives = expected_outcome("GET", parse_qsl(query), CAPS, CONFIG, streams_open=2)
+    assert all(alt.outcome != LIMIT_REFUSAL for alt in alternatives.alternatives)

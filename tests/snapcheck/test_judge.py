@@ -21,6 +21,7 @@ from synthetic import (
 from snapcheck.exchange import Reply, Request
 from snapcheck.expected import Caps, DeviceConfig
 from snapcheck.judge import (
+    STREAMS_OPEN,
     UNTIMED,
     Kind,
     caps_from_reply,
@@ -384,3 +385,17 @@ def test_paths_and_methods_outside_the_snapshot_are_judged_by_their_own_clauses(
 def test_an_error_naming_the_parameter_at_fault_passes_env_param() -> None:
     refused = _json(error_document(12, "width"), SNAP_641)
     assert _verdicts(judge(refused, caps=CAPS, config=CONFIG))["ENV-PARAM-1"] is Verdict.PASS
+
+
+@pytest.mark.parametrize(
+    ("streams_open", "clause", "verdict"),
+    [(0, "STREAM-CT-1", Verdict.FAIL), (1, "STREAM-LIMIT-1", Verdict.INFORMATIONAL)],
+)
+def test_a_stream_refused_for_a_limit_is_informational_only_beside_another_stream(
+    streams_open: int, clause: str, verdict: Verdict
+) -> None:
+    refused = _json(error_document(18), request(width="640", height="480", fps="5"))
+    refused.extra[STREAMS_OPEN] = streams_open
+    findings = _by_clause(judge(refused, caps=CAPS, config=CONFIG))
+    assert findings[clause].verdict is verdict
+    assert findings["ENV-STATUS-1"].verdict is Verdict.PASS

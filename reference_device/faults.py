@@ -119,6 +119,10 @@ def _lying_length(payload: Payload) -> Payload:
     return replace(payload, declared_length=len(payload.body) + 1)
 
 
+def _hung_after_caps(payload: Payload) -> Payload:
+    return payload if payload.path == CAPS_PATH else replace(payload, delay_s=SLOW_REPLY_S)
+
+
 def _truncated(payload: Payload) -> Payload:
     return replace(payload, body=payload.body[:-2])
 
@@ -418,6 +422,12 @@ FAULTS: tuple[Fault, ...] = (
         "length-lie-hang", A.SLOW, "TRANSPORT-1", B(reply=fb.on_jpeg(_lying_length)),
         does="a snapshot declares one byte more than it sends and holds the connection open",
         seen="TRANSPORT-1 FAIL: exceeded the overall deadline while reading the body",
+    ),
+    _fault(
+        "hung-after-caps", A.SLOW, "TRANSPORT-1 AUTH-OPEN-1", B(reply=_hung_after_caps),
+        does="only caps are answered; every other reply is held back, system info included",
+        seen="TRANSPORT-1 DEVICE-UNREACHABLE: the device stopped answering; every later test"
+        " says so at once",
     ),
     # ---- system info and fps
     _fault(

@@ -390,11 +390,9 @@ def render(results: Sequence[Result], wall_s: float, jobs: int) -> list[str]:
         " (* = one the fault breaks)"
     ]
     for result in results:
-        own = result.run.fault.clauses if result.run.fault else ()
-        cited = " ".join(c + ("*" if c in own else "") for c in result.cited) or "-"
         lines.append(
             f"{result.run.label:<{width}}  {result.outcome.value:<12}"
-            f"  {result.seconds:>7.1f}  {cited}"
+            f"  {result.seconds:>7.1f}  {_cited(result)}"
         )
     lines += _problems(results)
     faults = [r for r in results if r.run.fault is not None]
@@ -405,6 +403,15 @@ def render(results: Sequence[Result], wall_s: float, jobs: int) -> list[str]:
         f" {'PASS' if clean_ok else 'NOT all PASS'}; {wall_s:.1f} s wall with {jobs} jobs"
     )
     return lines
+
+
+def _cited(result: Result, others_shown: int = 4) -> str:
+    """The failed clauses, the fault's own first (starred), a few others, and how many more."""
+    own = result.run.fault.clauses if result.run.fault else ()
+    mine = [f"{c}*" for c in result.cited if c in own]
+    others = [c for c in result.cited if c not in own]
+    more = f"(+{len(others) - others_shown} more)" if len(others) > others_shown else ""
+    return " ".join([*mine, *others[:others_shown], more]).strip() or "-"
 
 
 def _problems(results: Sequence[Result]) -> list[str]:

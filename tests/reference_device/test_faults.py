@@ -198,6 +198,7 @@ def read_until_quiet(sock: socket.socket) -> bytes:
     [
         # Nothing at all within the wait: the reply is held back.
         ("slow-snapshot", SNAPSHOT, lambda head, body: head == b""),
+        ("hung-after-caps", "/api/system/info", lambda head, body: head == b""),
         # Headers that promise one byte more than ever comes.
         ("length-lie-hang", SNAPSHOT, lambda head, body: declared(head) == len(body) + 1),
         # Headers, then not one part.

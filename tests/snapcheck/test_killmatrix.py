@@ -139,18 +139,21 @@ def test_the_table_shows_every_run_and_how_to_reproduce_a_miss() -> None:
         judge(finished(None, 0, {})),
         judge(finished(FRAMING, 1, {"STREAM-PART-CT-1": "FAIL"})),
         judge(finished(LEAD, 0, {"STREAM-LEAD-1": "PASS"})),
+        judge(finished(FRAMING, 1, {c: "FAIL" for c in ("A-1", "B-1", "C-1", "D-1", "E-1",
+                                                        "F-1", "STREAM-PART-CT-1")})),
     ]
     lines = render(results, 61.0, 2)
     assert lines[0].split()[:3] == ["fault", "verdict", "seconds"]
     assert lines[1].split() == [CLEAN, "PASS", "12.5", "-"]
     assert lines[2].split() == [FRAMING.name, "KILLED", "12.5", "STREAM-PART-CT-1*"]
     assert lines[3].split()[:2] == [LEAD.name, "SURVIVED"]
+    assert lines[4].split()[3:] == ["STREAM-PART-CT-1*", "A-1", "B-1", "C-1", "D-1", "(+2", "more)"]
     assert "-- no-leading-boundary: SURVIVED" in lines
     assert (
         "   reproduce: python -m pytest --strict '--reference-args=--fault no-leading-boundary'"
         in lines
     )
-    assert lines[-1] == "1 of 2 faults killed; clean runs PASS; 61.0 s wall with 2 jobs"
+    assert lines[-1] == "2 of 3 faults killed; clean runs PASS; 61.0 s wall with 2 jobs"
 
 
 def test_only_faults_the_device_offers_can_be_chosen() -> None:

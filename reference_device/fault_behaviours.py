@@ -122,6 +122,8 @@ class FaultSet:
     def combine(cls, behaviours: Iterable[Behaviour]) -> FaultSet:
         """Fold behaviours in order (a later one wins where two change the same thing)."""
         chosen = tuple(behaviours)
+        if not chosen:
+            return NO_FAULTS
         params = {param.name: param for param in SNAPSHOT_PARAMS}
         pair = STRICT_RULES.pair
         style = STRICT_STYLE

@@ -340,8 +340,15 @@ CAMERA_SERVICE = frozenset({"/api/camera/caps", "/api/camera/snapshot"})
 
 # aiohttp's own refusals raised inside a handler, as API error codes.
 HTTP_EXCEPTION_CODES: Mapping[int, ErrorCode] = {
+    # aiohttp's router finds no route for a target that is not a path ("OPTIONS *").
+    404: ErrorCode.INVALID_PATH,
     413: ErrorCode.PARAMETER_TOO_BIG,
 }
+
+# Refused at the protocol level (400, connection closed), never with the API's HTTP 200:
+# a 2xx answer to CONNECT tells the client its tunnel is open (RFC 9110, 9.3.6), and
+# aiohttp drops the body of such an answer.
+TUNNEL_METHODS = frozenset({"CONNECT"})
 
 # Exceptions a client causes, never a bug of the device: answered, logged, not kept.
 CLIENT_FAULTS: Mapping[type[Exception], ApiError] = {
@@ -417,6 +424,18 @@ async def route(request: web.Request, device: Device) -> web.StreamResponse:
 
 
 @web.middleware
+async def tunnel_refusal(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """CONNECT (``TUNNEL_METHODS``) gets a plain 400 and a closed connection, before routing."""
+    if request.method not in TUNNEL_METHODS:
+        return await handler(request)
+    refusal = web.Response(status=400, text=f"{request.method} is not served")
+    refusal.force_close()
+    return refusal
+
+
+@web.middleware
 async def error_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
@@ -460,7 +479,9 @@ async def _end_streams(app: web.Application) -> None:
 
 def build_app(device: Device) -> web.Application:
     """The aiohttp application of a device (the caller owns the device's lifetime)."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[tunnel_refusal, error_middleware], client_max_size=MAX_BODY_BYTES
+    )
     app[DEVICE] = device
     app.on_response_prepare.append(_server_header)
     app.on_shutdown.append(_end_streams)

@@ -172,6 +172,7 @@ ERROR_ROWS: list[tuple[tuple[str, str, str, str | None], tuple[int, str | None]]
     (("GET", "/", "", None), (2, None)),
     (("GET", "/index.html", "", None), (2, None)),
     (("PUT", "/nowhere", "", None), (2, None)),
+    (("OPTIONS", "*", "", None), (2, None)),
 ]
 
 
@@ -489,3 +490,9 @@ def test_any_parameters_give_json_or_an_image_never_a_5xx(
     else:
         assert reply.content_type == "image/jpeg"
         assert reply.body.startswith(b"\xff\xd8")
+
+
+def test_connect_is_refused_at_the_protocol_level_not_with_a_tunnel(url: str) -> None:
+    reply = exchange(url, "CONNECT", "/api/camera/caps")
+    assert (reply.status, reply.content_type) == (400, "text/plain; charset=utf-8")
+    assert reply.headers["Connection"] == "close"

@@ -56,7 +56,8 @@ PICTURE = Payload("GET", SNAPSHOT, 200, "image/jpeg", jpeg())
 
 
 def test_without_faults_the_device_consults_its_strict_behaviour() -> None:
-    assert fault_set(()) is NO_FAULTS and NO_FAULTS == FaultSet()
+    assert fault_set(()) is NO_FAULTS
+    assert FaultSet() == NO_FAULTS
     assert NO_FAULTS.rules is STRICT_RULES and NO_FAULTS.stream_style is STRICT_STYLE
     assert NO_FAULTS.methods(frozenset({"GET", "POST"})) == {"GET", "POST"}
     assert NO_FAULTS.rewrite_reply(PICTURE) is PICTURE

@@ -228,6 +228,41 @@ def on_jpeg(change: Callable[[Payload], Payload]) -> ReplyRewrite:
     return lambda payload: change(payload) if payload.kind is Kind.PICTURE else payload
 
 
+def labelled(content_type: str) -> ReplyRewrite:
+    """The reply sent under another media type."""
+    return lambda payload: replace(payload, content_type=content_type)
+
+
+def status(code: int) -> ReplyRewrite:
+    """A reply sent as HTTP 200 goes out with another status."""
+    return lambda payload: replace(payload, status=code) if payload.status == 200 else payload
+
+
+def truncated(payload: Payload) -> Payload:
+    """The body without its last two bytes (a JPEG's EOI marker)."""
+    return replace(payload, body=payload.body[:-2])
+
+
+def with_trailer(trailer: bytes) -> ReplyRewrite:
+    """The body with bytes appended."""
+    return lambda payload: replace(payload, body=payload.body + trailer)
+
+
+def late(seconds: float) -> ReplyRewrite:
+    """The reply held back ``seconds`` before it goes out."""
+    return lambda payload: replace(payload, delay_s=seconds)
+
+
+def late_but_for(path: str, seconds: float) -> ReplyRewrite:
+    """Every reply but those of ``path`` held back ``seconds``."""
+    return lambda payload: payload if payload.path == path else replace(payload, delay_s=seconds)
+
+
+def lying_length(payload: Payload) -> Payload:
+    """A Content-Length one byte longer than the body; the connection then held open."""
+    return replace(payload, declared_length=len(payload.body) + 1)
+
+
 def as_png(payload: Payload) -> Payload:
     """The picture re-encoded as PNG (the media type left as it was)."""
     out = io.BytesIO()

@@ -22,11 +22,11 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from reference_device import fault_behaviours as fb
 from reference_device.access import AccessFault
-from reference_device.fault_behaviours import Behaviour, FaultSet, Payload
+from reference_device.fault_behaviours import Behaviour, FaultSet
 from reference_device.params import HISTORY_MAX_SIZE
 
 SNAPSHOT_PATH = "/api/camera/snapshot"
@@ -111,34 +111,6 @@ def _fault(
     return Fault(name, area, tuple(clauses.split()), does, seen, behaviour, strict, setup)
 
 
-def _late(payload: Payload) -> Payload:
-    return replace(payload, delay_s=SLOW_REPLY_S)
-
-
-def _lying_length(payload: Payload) -> Payload:
-    return replace(payload, declared_length=len(payload.body) + 1)
-
-
-def _hung_after_caps(payload: Payload) -> Payload:
-    return payload if payload.path == CAPS_PATH else replace(payload, delay_s=SLOW_REPLY_S)
-
-
-def _truncated(payload: Payload) -> Payload:
-    return replace(payload, body=payload.body[:-2])
-
-
-def _garbage(payload: Payload) -> Payload:
-    return replace(payload, body=payload.body + GARBAGE)
-
-
-def _labelled(content_type: str) -> fb.ReplyRewrite:
-    return lambda payload: replace(payload, content_type=content_type)
-
-
-def _status_500(payload: Payload) -> Payload:
-    return replace(payload, status=500) if payload.status == 200 else payload
-
-
 # Short names keep each row of the table to a few lines.
 A = Area
 B = Behaviour
@@ -146,24 +118,24 @@ FAULTS: tuple[Fault, ...] = (
     # ---- content types
     _fault(
         "jpeg-as-text-plain", A.CONTENT_TYPES, "JPEG-CT-1",
-        B(reply=fb.on_jpeg(_labelled("text/plain"))),
+        B(reply=fb.on_jpeg(fb.labelled("text/plain"))),
         does="a snapshot's JPEG is labelled Content-Type: text/plain",
         seen="JPEG-CT-1 FAIL: the image comes as 'text/plain', not image/jpeg",
     ),
     _fault(
         "error-as-text-html", A.CONTENT_TYPES, "ENV-JSON-1",
-        B(reply=fb.on_error_reply(_labelled("text/html"))),
+        B(reply=fb.on_error_reply(fb.labelled("text/html"))),
         does="JSON error replies are labelled Content-Type: text/html",
         seen="ENV-JSON-1 FAIL: the JSON body comes as 'text/html', not application/json",
     ),
     # ---- JPEG structure and size
     _fault(
-        "truncated-eoi", A.JPEG, "JPEG-EOI-1 JPEG-DECODE-1", B(reply=fb.on_jpeg(_truncated)),
+        "truncated-eoi", A.JPEG, "JPEG-EOI-1 JPEG-DECODE-1", B(reply=fb.on_jpeg(fb.truncated)),
         does="a snapshot's JPEG lacks its last two bytes, the EOI marker",
         seen="JPEG-EOI-1 FAIL: the marker walk never reaches an EOI marker; JPEG-DECODE-1 FAIL",
     ),
     _fault(
-        "trailing-garbage", A.JPEG, "JPEG-TRAIL-1", B(reply=fb.on_jpeg(_garbage)),
+        "trailing-garbage", A.JPEG, "JPEG-TRAIL-1", B(reply=fb.on_jpeg(fb.with_trailer(GARBAGE))),
         does="bytes of garbage follow the EOI marker of every snapshot",
         seen="JPEG-TRAIL-1 NON-STRICT: 51 bytes follow the EOI marker",
         strict=True,
@@ -258,7 +230,8 @@ FAULTS: tuple[Fault, ...] = (
     ),
     # ---- error codes, envelope and HTTP status
     _fault(
-        "status-500-on-error", A.ENVELOPE, "ENV-STATUS-1", B(reply=fb.on_error_reply(_status_500)),
+        "status-500-on-error", A.ENVELOPE, "ENV-STATUS-1",
+        B(reply=fb.on_error_reply(fb.status(500))),
         does="refusals of a client's mistake are sent with HTTP 500",
         seen="ENV-STATUS-1 FAIL: HTTP 500 for error 12: a 5xx for a client's mistake",
     ),
@@ -408,7 +381,7 @@ FAULTS: tuple[Fault, ...] = (
     ),
     # ---- slow and hanging replies
     _fault(
-        "slow-snapshot", A.SLOW, "TRANSPORT-1", B(reply=fb.on_jpeg(_late)),
+        "slow-snapshot", A.SLOW, "TRANSPORT-1", B(reply=fb.on_jpeg(fb.late(SLOW_REPLY_S))),
         does=f"every single-JPEG snapshot is sent {SLOW_REPLY_S:g} s late",
         seen="TRANSPORT-1 FAIL: exceeded the overall deadline while waiting for the reply",
     ),
@@ -419,12 +392,13 @@ FAULTS: tuple[Fault, ...] = (
         seen="STREAM-LIVE-1 FAIL: no new part between the request and window end",
     ),
     _fault(
-        "length-lie-hang", A.SLOW, "TRANSPORT-1", B(reply=fb.on_jpeg(_lying_length)),
+        "length-lie-hang", A.SLOW, "TRANSPORT-1", B(reply=fb.on_jpeg(fb.lying_length)),
         does="a snapshot declares one byte more than it sends and holds the connection open",
         seen="TRANSPORT-1 FAIL: exceeded the overall deadline while reading the body",
     ),
     _fault(
-        "hung-after-caps", A.SLOW, "TRANSPORT-1 AUTH-OPEN-1", B(reply=_hung_after_caps),
+        "hung-after-caps", A.SLOW, "TRANSPORT-1 AUTH-OPEN-1",
+        B(reply=fb.late_but_for(CAPS_PATH, SLOW_REPLY_S)),
         does="only caps are answered; every other reply is held back, system info included",
         seen="TRANSPORT-1 DEVICE-UNREACHABLE: the device stopped answering; every later test"
         " says so at once",

@@ -26,6 +26,7 @@ from reference_device.faults import (
     render_listing,
 )
 from reference_device.server import OptionsError
+from snapcheck.clauses import Area as CatalogueArea
 from snapcheck.clauses import load_catalogue
 from snapcheck.verdicts import Level
 
@@ -40,6 +41,12 @@ def test_the_zoo_has_at_least_thirty_faults_over_every_area() -> None:
     assert len(FAULTS) >= 30
     assert {fault.area for fault in FAULTS} == set(Area)
     assert len(FAULTS_BY_NAME) == len(FAULTS)
+
+
+def test_the_faults_break_clauses_of_every_area_of_the_catalogue() -> None:
+    catalogue = load_catalogue()
+    broken = {catalogue.get(clause).area for fault in FAULTS for clause in fault.clauses}
+    assert broken == set(CatalogueArea)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.name)

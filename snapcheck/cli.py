@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from snapcheck import killmatrix
+from snapcheck import killmatrix_cli
 from snapcheck.clauses import Area, load_catalogue
 from snapcheck.coverage import scan_coverage
 from snapcheck.exchange import Reply, Request
@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--out", type=Path, help="the folder to write into (default: beside report.json)"
     )
-    killmatrix.add_arguments(
+    killmatrix_cli.add_arguments(
         commands.add_parser(
             "killmatrix",
             help="run the suite against every deliberate fault of the bundled device"
@@ -390,7 +390,7 @@ COMMANDS = {
     "validate": _run_validate,
     "clauses": _run_clauses,
     "report": _run_report,
-    "killmatrix": killmatrix.run_command,
+    "killmatrix": killmatrix_cli.run_command,
 }
 
 

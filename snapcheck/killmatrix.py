@@ -16,13 +16,13 @@ hanging device never hangs the matrix). A fault that breaks only a SHOULD runs u
 kill. Clean runs (no fault: the whole suite, and each device set-up the faults need)
 must PASS; a failure there is a FALSE-ALARM.
 
-snapcheck never imports ``reference_device``: it meets the device through command-line
-strings and report files only. Nothing here judges a device; the suite does.
+The command line, the table and the JSON summary are killmatrix_cli.py's. snapcheck
+never imports ``reference_device``: it meets the device through command-line strings and
+report files only. Nothing here judges a device; the suite does.
 """
 
 from __future__ import annotations
 
-import argparse
 import enum
 import itertools
 import json
@@ -31,7 +31,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -56,7 +55,6 @@ CLEAN = "(clean)"
 # Verdicts that make a clause count as failed, without and with --strict.
 FAILING = frozenset({"FAIL", "DEVICE-UNREACHABLE"})
 FAILING_STRICT = FAILING | {"NON-STRICT"}
-EXIT_OK, EXIT_FAIL = 0, 1
 LIST_TIMEOUT_S = 120.0
 
 
@@ -385,142 +383,3 @@ def run_matrix(
 
 def _folder_name(label: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label).strip("_")
-
-
-# ---------------------------------------------------------------- reporting
-
-
-def render(results: Sequence[Result], wall_s: float, jobs: int) -> list[str]:
-    """The matrix as a table: run, verdict, seconds, failed clauses (* the fault's own)."""
-    width = max(len(r.run.label) for r in results)
-    lines = [
-        f"{'fault':<{width}}  {'verdict':<12}  {'seconds':>7}  clauses failed"
-        " (* = one the fault breaks)"
-    ]
-    for result in results:
-        lines.append(
-            f"{result.run.label:<{width}}  {result.outcome.value:<12}"
-            f"  {result.seconds:>7.1f}  {_cited(result)}"
-        )
-    lines += _problems(results)
-    faults = [r for r in results if r.run.fault is not None]
-    killed = sum(r.outcome is Outcome.KILLED for r in faults)
-    clean_ok = all(r.outcome is Outcome.PASSED for r in results if r.run.fault is None)
-    lines.append(
-        f"{killed} of {len(faults)} faults killed; clean runs"
-        f" {'PASS' if clean_ok else 'NOT all PASS'}; {wall_s:.1f} s wall with {jobs} jobs"
-    )
-    return lines
-
-
-def _cited(result: Result, others_shown: int = 4) -> str:
-    """The failed clauses, the fault's own first (starred), a few others, and how many more."""
-    own = result.run.fault.clauses if result.run.fault else ()
-    mine = [f"{c}*" for c in result.cited if c in own]
-    others = [c for c in result.cited if c not in own]
-    more = f"(+{len(others) - others_shown} more)" if len(others) > others_shown else ""
-    return " ".join([*mine, *others[:others_shown], more]).strip() or "-"
-
-
-def _problems(results: Sequence[Result]) -> list[str]:
-    """For each run that went wrong: why, how to see it again, and where its report is."""
-    lines: list[str] = []
-    for result in (r for r in results if not r.outcome.good):
-        run = result.run
-        flags = [*run.setup, *(["--fault", run.fault.name] if run.fault else [])]
-        again = ["python", "-m", "pytest", *(["--strict"] if run.strict else [])]
-        lines += [
-            f"-- {run.label}: {result.outcome.value} {result.detail}".rstrip(),
-            f"   reproduce: {shlex.join([*again, f'--reference-args={shlex.join(flags)}'])}",
-            f"   report: {result.report or '(none)'}",
-        ]
-    return lines
-
-
-def matrix_json(results: Sequence[Result], wall_s: float, knobs: Knobs) -> dict[str, object]:
-    """The matrix as a JSON document (written beside the runs' report folders)."""
-    return {
-        "wall_s": round(wall_s, 1),
-        "jobs": knobs.jobs,
-        "request_timeout_s": knobs.request_timeout_s,
-        "stream_seconds": knobs.stream_seconds,
-        "fault_timeout_s": knobs.fault_timeout_s,
-        "runs": [
-            {
-                "label": r.run.label,
-                "fault": r.run.fault.name if r.run.fault else None,
-                "breaks": list(r.run.fault.clauses) if r.run.fault else [],
-                "strict": r.run.strict,
-                "verdict": r.outcome.value,
-                "failed_clauses": list(r.cited),
-                "seconds": round(r.seconds, 1),
-                "detail": r.detail,
-                "command": r.command,
-                "report": r.report,
-                "tests": len(r.run.nodeids) or "all",
-            }
-            for r in results
-        ],
-    }
-
-
-# ---------------------------------------------------------------- command line
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
-    return value
-
-
-def _jobs(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"--jobs takes a positive integer, got {text!r}")
-    return int(text)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``snapcheck killmatrix``."""
-    knobs = Knobs()
-    parser.add_argument("--faults", default="", help="only these faults (comma-separated)")
-    parser.add_argument("--jobs", type=_jobs, default=knobs.jobs, help="runs at once (2)")
-    parser.add_argument("--report-dir", type=Path, help="keep every run's report here")
-    parser.add_argument(
-        "--request-timeout", type=_positive, default=knobs.request_timeout_s,
-        help=f"the suite's --request-timeout (default {knobs.request_timeout_s:g})",
-    )
-    parser.add_argument(
-        "--stream-seconds", type=_positive, default=knobs.stream_seconds,
-        help=f"the suite's --stream-seconds (default {knobs.stream_seconds:g})",
-    )
-    parser.add_argument(
-        "--fault-timeout", type=_positive, default=knobs.fault_timeout_s,
-        help=f"seconds one run may take before it is killed (default {knobs.fault_timeout_s:g})",
-    )
-    parser.add_argument(
-        "--root", type=Path, default=knobs.root, help="the source tree holding suites/"
-    )
-
-
-def run_command(args: argparse.Namespace, out: TextIO) -> int:
-    """``snapcheck killmatrix``: 0 when every fault is killed and every clean run passes."""
-    knobs = Knobs(
-        root=args.root, jobs=args.jobs, request_timeout_s=args.request_timeout,
-        stream_seconds=args.stream_seconds, fault_timeout_s=args.fault_timeout,
-    )
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="snapcheck-killmatrix-") as scratch:
-        folder = args.report_dir or Path(scratch)
-        faults = choose(list_faults(knobs), [n for n in args.faults.split(",") if n.strip()])
-        runs = plan(faults, collect_tests(knobs, Path(scratch)))
-        results = run_matrix(runs, knobs, folder, progress=sys.stderr)
-        wall = time.monotonic() - started
-        if args.report_dir is not None:
-            document = matrix_json(results, wall, knobs)
-            (folder / MATRIX_JSON).write_text(json.dumps(document, indent=1) + "\n", "utf-8")
-    out.write("\n".join(render(results, wall, knobs.jobs)) + "\n")
-    return EXIT_OK if all(result.outcome.good for result in results) else EXIT_FAIL

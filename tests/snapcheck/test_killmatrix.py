@@ -16,7 +16,6 @@ from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 
 from snapcheck import killmatrix_plugin
-from snapcheck.cli import main
 from snapcheck.killmatrix import (
     CLEAN,
     PLUGIN,
@@ -33,7 +32,6 @@ from snapcheck.killmatrix import (
     judge,
     list_faults,
     plan,
-    render,
     run_one,
     selection,
     suite_command,
@@ -134,28 +132,6 @@ def test_each_run_earns_its_verdict(
     assert result.outcome.good is (outcome in (Outcome.KILLED, Outcome.PASSED))
 
 
-def test_the_table_shows_every_run_and_how_to_reproduce_a_miss() -> None:
-    results = [
-        judge(finished(None, 0, {})),
-        judge(finished(FRAMING, 1, {"STREAM-PART-CT-1": "FAIL"})),
-        judge(finished(LEAD, 0, {"STREAM-LEAD-1": "PASS"})),
-        judge(finished(FRAMING, 1, {c: "FAIL" for c in ("A-1", "B-1", "C-1", "D-1", "E-1",
-                                                        "F-1", "STREAM-PART-CT-1")})),
-    ]
-    lines = render(results, 61.0, 2)
-    assert lines[0].split()[:3] == ["fault", "verdict", "seconds"]
-    assert lines[1].split() == [CLEAN, "PASS", "12.5", "-"]
-    assert lines[2].split() == [FRAMING.name, "KILLED", "12.5", "STREAM-PART-CT-1*"]
-    assert lines[3].split()[:2] == [LEAD.name, "SURVIVED"]
-    assert lines[4].split()[3:] == ["STREAM-PART-CT-1*", "A-1", "B-1", "C-1", "D-1", "(+2", "more)"]
-    assert "-- no-leading-boundary: SURVIVED" in lines
-    assert (
-        "   reproduce: python -m pytest --strict '--reference-args=--fault no-leading-boundary'"
-        in lines
-    )
-    assert lines[-1] == "2 of 3 faults killed; clean runs PASS; 61.0 s wall with 2 jobs"
-
-
 def test_only_faults_the_device_offers_can_be_chosen() -> None:
     assert choose((FRAMING, LEAD), []) == (FRAMING, LEAD)
     assert choose((FRAMING, LEAD), [LEAD.name, LEAD.name]) == (LEAD,)
@@ -247,11 +223,6 @@ def test_the_plugin_offers_a_profile_that_never_shrinks() -> None:
     profile = hypothesis_settings.get_profile(killmatrix_plugin.PROFILE)
     assert Phase.shrink not in profile.phases and profile.derandomize
     assert profile.max_examples <= 25
-
-
-def test_the_command_refuses_a_fault_the_device_lacks(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["killmatrix", "--faults", "no-such-fault", "--root", str(ROOT)]) == 2
-    assert "unknown faults ['no-such-fault']" in capsys.readouterr().err
 
 
 def test_no_snapcheck_setting_of_the_caller_leaks_into_a_run(

@@ -214,14 +214,19 @@ def window_medians(samples: list[Sample], start_s: float, window_s: float) -> li
     return [median(values, "memory samples") for _, values in sorted(windows.items())]
 
 
-def memory_section(samples: list[Sample], actions: int, plan: MemoryPlan) -> Section:
-    """The baseline (the samples just before settle_s) and the later windows' deviation."""
+def _baseline(samples: list[Sample], plan: MemoryPlan) -> tuple[float, int]:
+    """The median resident bytes of the ``baseline_s`` before ``settle_s``, and how many."""
     before = [
         s.rss_bytes for s in samples if plan.settle_s - plan.baseline_s < s.at_s <= plan.settle_s
     ]
     if not before:
         raise ValueError(f"no memory sample in the window ending at {plan.settle_s:g} s")
-    baseline = median(before, "memory samples before the soak")
+    return median(before, "memory samples before the soak"), len(before)
+
+
+def memory_section(samples: list[Sample], actions: int, plan: MemoryPlan) -> Section:
+    """The baseline (the samples just before settle_s) and the later windows' deviation."""
+    baseline, counted = _baseline(samples, plan)
     later = window_medians(samples, plan.settle_s, plan.window_s)
     soak = [s.rss_bytes for s in samples if s.at_s > plan.settle_s]
     if not later:
@@ -232,7 +237,7 @@ def memory_section(samples: list[Sample], actions: int, plan: MemoryPlan) -> Sec
             f"RSS after {plan.settle_s:g} s (baseline)",
             baseline / _MB,
             "MB",
-            f"median of {len(before)} samples",
+            f"median of {counted} samples",
         ),
         Figure(
             "lowest window median of the soak",

@@ -1,27 +1,20 @@
-"""The benchmarks' measurement tools on tiny inputs: parsers, counters, judging, the runner.
+"""The benchmarks' shared measurement tools on tiny inputs: judging, /proc, the device
+process, profile shares.
 
 Nothing here times anything or asserts a speed; the benchmarks themselves are run by
-``benchmarks/run.py``. Servers are real, on 127.0.0.1 and a port the OS picks.
+``benchmarks/run.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import cProfile
-import itertools
 import marshal
 import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from benchmarks import fanout, latency, memory, run, suite, timeshift
 from benchmarks.device_process import DeviceProcess, listening_url
 from benchmarks.procstat import (
     ProcessProbe,
@@ -42,11 +35,7 @@ from benchmarks.results import (
 )
 from benchmarks.wire import (
     Connection,
-    PartCounter,
     Reply,
-    boundary_of,
-    loopback_address,
-    parse_head,
 )
 
 # --- results ---------------------------------------------------------------------------
@@ -181,154 +170,6 @@ async def _get_once(url: str, target: str) -> Reply:
         await connection.close()
 
 
-# --- wire ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "address"),
-    [
-        ("http://127.0.0.1:8080", ("127.0.0.1", 8080)),
-        ("http://127.0.0.1:8080/x", ("127.0.0.1", 8080)),
-        ("http://example.com:80", None),
-        ("https://127.0.0.1:443", None),
-        ("http://127.0.0.1", None),
-    ],
-)
-def test_only_loopback_urls_with_a_port_are_accepted(
-    url: str, address: tuple[str, int] | None
-) -> None:
-    if address is None:
-        with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
-            loopback_address(url)
-    else:
-        assert loopback_address(url) == address
-
-
-def test_a_head_gives_status_and_lower_case_headers() -> None:
-    head = parse_head(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nX-A:  1 \r\nx-a: 2")
-    assert head.status == 200
-    assert head.content_type == "image/jpeg"
-    assert head.headers["x-a"] == "2"
-
-
-@pytest.mark.parametrize(
-    "data", [b"ICY 200 OK", b"HTTP/1.1 abc", b"HTTP/1.1 200 OK\r\nno colon here"]
-)
-def test_a_broken_head_is_refused(data: bytes) -> None:
-    with pytest.raises(ValueError, match=r"status line|colon"):
-        parse_head(data)
-
-
-@pytest.mark.parametrize(
-    ("content_type", "boundary"),
-    [
-        ("multipart/x-mixed-replace; boundary=frame", "frame"),
-        ('multipart/x-mixed-replace;BOUNDARY="--my frame"', "--my frame"),
-        ("multipart/x-mixed-replace; charset=x; boundary=b", "b"),
-        ("multipart/x-mixed-replace", None),
-        ("multipart/x-mixed-replace; boundary=", None),
-    ],
-)
-def test_the_boundary_is_read_from_the_content_type(
-    content_type: str, boundary: str | None
-) -> None:
-    if boundary is None:
-        with pytest.raises(ValueError, match="no boundary"):
-            boundary_of(content_type)
-    else:
-        assert boundary_of(content_type) == boundary
-
-
-def _stream(parts: list[bytes], boundary: bytes) -> bytes:
-    # The reference device's framing: a leading delimiter, then part + delimiter.
-    body = b"--" + boundary + b"\r\n"
-    for part in parts:
-        body += b"Content-Type: image/jpeg\r\n\r\n" + part + b"\r\n--" + boundary + b"\r\n"
-    return body
-
-
-@given(
-    parts=st.lists(st.binary(max_size=40).filter(lambda b: b"--" not in b), max_size=6),
-    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
-    boundary=st.sampled_from([b"frame", b"-", b"snapcheckframe"]),
-)
-def test_parts_are_counted_however_the_stream_is_cut(
-    parts: list[bytes], cuts: list[int], boundary: bytes
-) -> None:
-    body = _stream(parts, boundary)
-    counter = PartCounter(boundary.decode())
-    edges = sorted({0, len(body), *(c for c in cuts if c < len(body))})
-    for start, end in itertools.pairwise(edges):
-        counter.feed(body[start:end])
-    assert counter.parts == len(parts)
-
-
-def test_a_part_counts_only_once_its_closing_delimiter_arrives() -> None:
-    counter = PartCounter("b")
-    counter.feed(b"--b\r\nContent-Type: image/jpeg\r\n\r\nJPEG\r\n-")
-    assert counter.parts == 0
-    counter.feed(b"-b\r\n")
-    assert counter.parts == 1
-    with pytest.raises(ValueError, match="empty"):
-        PartCounter("")
-
-
-@asynccontextmanager
-async def _server(replies: list[bytes]) -> AsyncIterator[str]:
-    """A loopback server that answers each request head with the next of ``replies``."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        for reply in replies:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(reply)
-            await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        yield f"http://127.0.0.1:{port}"
-
-
-def test_keep_alive_gets_read_each_body_by_its_length() -> None:
-    replies = [
-        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
-        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    ]
-
-    async def scenario() -> None:
-        async with _server(replies) as url:
-            connection = await Connection.open(url, 5.0)
-            try:
-                assert (await connection.get("/a", 5.0)).body == b"abc"
-                assert (await connection.get("/b", 5.0)).body == b""
-                with pytest.raises(ValueError, match="Content-Length"):
-                    await connection.get("/c", 5.0)
-            finally:
-                await connection.close()
-
-    asyncio.run(scenario())
-
-
-def test_a_stream_is_read_in_chunks_until_the_server_closes() -> None:
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=b\r\n\r\n"
-
-    async def scenario() -> int:
-        async with _server([head + _stream([b"one", b"two"], b"b")]) as url:
-            connection = await Connection.open(url, 5.0)
-            try:
-                got = await connection.request_head("/stream")
-                counter = PartCounter(boundary_of(got.content_type))
-                while chunk := await connection.read_chunk(5.0):
-                    counter.feed(chunk)
-                return counter.parts
-            finally:
-                await connection.close()
-
-    assert asyncio.run(scenario()) == 2
-
-
 # --- profile_share ---------------------------------------------------------------------
 
 
@@ -386,193 +227,3 @@ def test_a_real_cprofile_file_is_read(tmp_path: Path) -> None:
     not_stats.write_bytes(marshal.dumps([1, 2]))
     with pytest.raises(ValueError, match="not a cProfile"):
         load_stats(not_stats)
-
-
-# --- suite -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("output", "summary"),
-    [
-        ("....   [100%]\n18 passed, 17 deselected in 6.52s\n", "18 passed, 17 deselected in 6.52s"),
-        ("==== 1 failed, 2 passed in 3.50s ====\n", "1 failed, 2 passed in 3.50s"),
-        ("no tests ran in 0.01s\n", ""),
-    ],
-)
-def test_the_pytest_summary_line_is_found(output: str, summary: str) -> None:
-    assert suite.pytest_summary(output) == summary
-
-
-def test_a_suite_run_is_timed_and_a_broken_one_refused() -> None:
-    env = dict(os.environ)
-    done = suite.run_suite(("-c", "print('3 passed in 0.10s')"), env, 60.0)
-    assert (done.status, done.summary) == (0, "3 passed in 0.10s")
-    assert done.wall_s > 0
-    with pytest.raises(RuntimeError, match="exit status 4"):
-        suite.run_suite(("-c", "import sys; sys.exit(4)"), env, 60.0)
-
-
-# --- latency ---------------------------------------------------------------------------
-
-
-def test_latency_is_judged_by_the_median_of_the_blocks_ratios() -> None:
-    blocks = [
-        latency.Samples(bare=[0.010, 0.012], uncached=[0.015], cached=[0.001]),
-        latency.Samples(bare=[0.010], uncached=[0.030, 0.030], cached=[]),
-        latency.Samples(bare=[0.020], uncached=[0.020], cached=[]),
-    ]
-    plan = latency.LatencyPlan(((640, 480),), blocks=3, rounds=2)
-    section = latency.latency_section({(640, 480): blocks}, plan)
-    # Block ratios 15/11, 30/10, 20/20: their median is 15/11.
-    (judgement,) = section.judgements
-    assert judgement.value == pytest.approx(15 / 11)
-    assert judgement.passed
-    labels = [figure.label for figure in section.figures]
-    assert "640x480 GET, same frame (cached)" in labels
-    assert section.notes == ()
-
-
-def test_latency_without_a_cached_get_says_so_instead_of_a_figure() -> None:
-    blocks = [latency.Samples(bare=[0.010], uncached=[0.025], cached=[])]
-    plan = latency.LatencyPlan(((1280, 960),), blocks=1, rounds=1)
-    section = latency.latency_section({(1280, 960): blocks}, plan)
-    assert not any(
-        "cached)" in figure.label for figure in section.figures if "uncached" not in figure.label
-    )
-    assert section.notes == ("1280x960: no GET found the same frame again, so no cached figure",)
-    assert not section.passed
-
-
-# --- fanout, memory, timeshift ---------------------------------------------------------
-
-
-def test_a_window_judges_its_worst_client_and_the_cpu_per_frame() -> None:
-    window = fanout.Window(
-        clients=2, seconds=2.0, parts=(30, 27), device_cpu_s=0.57, client_cpu_s=0.1, fps=15
-    )
-    assert window.worst_delivery == pytest.approx(0.9)
-    assert window.cpu_per_frame_s == pytest.approx(0.01)
-
-
-def _samples(*rss_mb: float) -> list[memory.Sample]:
-    return [memory.Sample(10.0 * i, int(mb * 1e6)) for i, mb in enumerate(rss_mb)]
-
-
-_PLAN = memory.MemoryPlan(
-    settle_s=20.0, soak_s=40.0, sample_every_s=10.0, baseline_s=20.0, window_s=20.0, workers=1
-)
-
-
-@pytest.mark.parametrize(
-    ("rss_mb", "deviation", "flat"),
-    # Samples at 0, 10, 20 s settle; windows (20, 40] and (40, 60] s make the soak.
-    [
-        ((50, 98, 102, 103, 105, 104, 104), 4.0, True),
-        ((50, 98, 102, 120, 100, 100, 100), 10.0, False),
-        ((50, 98, 102, 90, 94, 100, 100), 8.0, False),
-    ],
-)
-def test_memory_is_judged_by_window_medians_against_the_settled_median(
-    rss_mb: tuple[float, ...], deviation: float, flat: bool
-) -> None:
-    section = memory.memory_section(_samples(*rss_mb), 5, _PLAN)
-    baseline, spread = section.judgements
-    # The baseline is the median of the samples at 10 and 20 s: (98 + 102) / 2.
-    assert (baseline.value, baseline.passed) == (100.0, True)
-    assert spread.value == pytest.approx(deviation)
-    assert spread.passed is flat
-
-
-def test_window_medians_group_samples_after_the_start() -> None:
-    samples = _samples(1, 2, 3, 4, 5, 6)
-    assert memory.window_medians(samples, 10.0, 20.0) == [3.5e6, 5.5e6]
-    with pytest.raises(ValueError, match="positive"):
-        memory.window_medians(samples, 0.0, 0.0)
-
-
-def test_memory_without_samples_before_or_after_the_baseline_is_an_error() -> None:
-    with pytest.raises(ValueError, match="window ending"):
-        memory.memory_section([memory.Sample(0.0, 1)], 5, _PLAN)
-    with pytest.raises(ValueError, match="after the baseline"):
-        memory.memory_section(_samples(50, 60, 70), 5, _PLAN)
-
-
-def test_per_call_seconds_calls_the_action_that_many_times() -> None:
-    calls: list[int] = []
-    assert timeshift.per_call_s(lambda: calls.append(1), 7) >= 0
-    assert len(calls) == 7
-    with pytest.raises(ValueError, match="positive"):
-        timeshift.per_call_s(lambda: None, 0)
-
-
-# --- run -------------------------------------------------------------------------------
-
-
-def test_only_selects_known_benchmarks_in_the_order_given() -> None:
-    args = run.build_parser().parse_args(["--only", "timeshift, latency", "--quick"])
-    assert args.only == ("timeshift", "latency")
-    assert args.quick
-
-
-@pytest.mark.parametrize("only", ["nosuch", "latency,nosuch", ","])
-def test_an_unknown_benchmark_is_a_usage_error(
-    only: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(SystemExit) as exited:
-        run.build_parser().parse_args(["--only", only])
-    assert exited.value.code == 2
-    assert "unknown benchmark" in capsys.readouterr().err
-
-
-def _fake(passed: bool) -> Callable[[bool], Section]:
-    def bench(quick: bool) -> Section:
-        value = 1.0 if passed else 3.0
-        return Section("fake: x", (), (Judgement("ratio", value, Bound.AT_MOST, 2.0),))
-
-    return bench
-
-
-def _broken(quick: bool) -> Section:
-    raise RuntimeError("the device did not start")
-
-
-@pytest.fixture
-def fake_benchmarks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Benchmarks that measure nothing: one passes, one misses, one breaks."""
-    monkeypatch.setattr(
-        run, "BENCHMARKS", {"latency": _fake(True), "fanout": _fake(False), "memory": _broken}
-    )
-    yield
-
-
-@pytest.mark.parametrize(
-    ("argv", "status"),
-    [
-        (["--only", "latency"], 0),
-        (["--only", "latency,fanout"], 1),
-        (["--only", "latency,fanout", "--quick"], 0),
-        (["--only", "memory", "--quick"], 1),
-    ],
-)
-@pytest.mark.usefixtures("fake_benchmarks")
-def test_the_exit_status_says_whether_every_target_was_met(
-    argv: list[str], status: int, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run.main(argv) == status
-    out = capsys.readouterr().out
-    assert "load average at start" in out and "total run time" in out
-    assert "summary" in out
-
-
-def test_the_runner_runs_as_a_script_from_anywhere(tmp_path: Path) -> None:
-    done = subprocess.run(
-        (sys.executable, run.__file__, "--only", "nosuch"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    # The script found its package (else ModuleNotFoundError) and refused the name.
-    assert done.returncode == 2
-    assert "unknown benchmark 'nosuch'" in done.stderr

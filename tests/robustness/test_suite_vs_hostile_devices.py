@@ -20,6 +20,11 @@ Judged for each lie:
 - bounded time: each run is killed, and the test fails, after ``RUN_TIMEOUT_S``;
 - a redirect is never followed: the other host it names gets no connection.
 
+And a device that is honest about a limit: the bundled device serving one stream at a
+time (``--max-streams 1``) refuses the second of the two streams the stateful suite
+reads at once with error 18; the suite records that as the device's limit
+(STREAM-LIMIT-1 INFORMATIONAL) and passes it.
+
 The runs are independent, so they run three at a time, once per module.
 """
 
@@ -144,3 +149,16 @@ def test_a_lie_is_a_clear_finding_in_bounded_memory_and_the_run_goes_on(
 def test_a_redirect_is_never_followed_to_the_host_it_names(runs: Runs) -> None:
     assert "not followed" in runs.measured["redirect-elsewhere"].run.stdout
     assert runs.elsewhere.connections == []
+
+
+def test_a_device_refusing_a_stream_beyond_its_limit_is_not_failed_for_it(
+    tmp_path: Path,
+) -> None:
+    measured = run_suite_measured(
+        "--reference-args", "--max-streams 1", "--hypothesis-profile", "ci",
+        "--report-dir", str(tmp_path), paths=(ROOT / "suites" / "test_stateful.py",),
+        timeout_s=RUN_TIMEOUT_S,
+    )  # fmt: skip
+    assert not measured.timed_out
+    assert measured.run.returncode == 0, measured.run.tail
+    assert measured.run.report["clauses"]["STREAM-LIMIT-1"] == "INFORMATIONAL"

@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
-from urllib.parse import urlsplit
 
 from PIL import Image
 
@@ -46,14 +45,6 @@ _LEAKS = re.compile(
 # aiohttp answers in the version the request named (HTTP/0.9, HTTP/2.0 on an HTTP/1 line).
 _STATUS_LINE = re.compile(rb"HTTP/\d\.\d (\d{3})[^\r\n]*")
 _JPEG_SOI = b"\xff\xd8"
-
-
-def address_of(base_url: str) -> Address:
-    """The (host, port) of an ``http://127.0.0.1:PORT`` URL; ValueError for anything else."""
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or parts.hostname != "127.0.0.1" or parts.port is None:
-        raise ValueError(f"robustness tests talk to http://127.0.0.1:PORT only, got {base_url!r}")
-    return parts.hostname, parts.port
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from raw_http import Address, address_of, answer_problems, send_raw, snapshot_problems
+from raw_http import Address, answer_problems, send_raw, snapshot_problems
 
+from benchmarks.wire import loopback_address
 from reference_device import DeviceOptions, DeviceThread
 from reference_device.access import Account, Authentication
 from reference_device.server import MAX_BODY_BYTES
@@ -149,7 +150,7 @@ def assert_answered_and_still_serving(
     running: DeviceThread, sent: bytes, address: Address | None = None
 ) -> None:
     """The answer to ``sent`` is allowed; the device kept no error and serves a snapshot."""
-    address = address or address_of(running.url)
+    address = address or loopback_address(running.url)
     reply = send_raw(address, sent)
     assert answer_problems(reply, sent) == [], reply.raw[:300]
     assert running.call(lambda: list(running.device.errors)) == []
@@ -290,7 +291,7 @@ def authorizations(draw: st.DrawFn) -> bytes:
 def test_any_authorization_is_answered_by_a_digest_device(
     digest_device: DeviceThread, authorization: bytes, path: str
 ) -> None:
-    address = address_of(digest_device.url)
+    address = loopback_address(digest_device.url)
     target = path.encode() + b"?width=160&height=120"
     sent = request_bytes(b"GET", target, [(b"Authorization", authorization)])
     reply = send_raw(address, sent)

@@ -31,9 +31,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from raw_http import Address, address_of, answer_problems, send_raw, snapshot_problems
+from raw_http import Address, answer_problems, send_raw, snapshot_problems
 
 from benchmarks.device_process import DeviceProcess
+from benchmarks.wire import loopback_address
 from reference_device import DeviceOptions, DeviceThread
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -104,7 +105,7 @@ def device() -> Iterator[DeviceThread]:
 def assert_still_serving(running: DeviceThread) -> None:
     """No error kept by the device, and a correct snapshot now."""
     assert running.call(lambda: list(running.device.errors)) == []
-    assert snapshot_problems(address_of(running.url)) == []
+    assert snapshot_problems(loopback_address(running.url)) == []
 
 
 @pytest.mark.parametrize(
@@ -113,7 +114,7 @@ def assert_still_serving(running: DeviceThread) -> None:
 def test_broken_framing_is_refused_or_answered(
     device: DeviceThread, sent: bytes, half_close: bool
 ) -> None:
-    reply = send_raw(address_of(device.url), sent, half_close=half_close)
+    reply = send_raw(loopback_address(device.url), sent, half_close=half_close)
     assert answer_problems(reply, sent) == [], reply.raw[:300]
     assert_still_serving(device)
 
@@ -129,11 +130,11 @@ def test_a_request_cut_anywhere_is_refused_or_dropped(
 ) -> None:
     sent = request[: int(len(request) * cut)]
     if half_close:
-        reply = send_raw(address_of(device.url), sent, half_close=True)
+        reply = send_raw(loopback_address(device.url), sent, half_close=True)
         assert answer_problems(reply, sent) == [], reply.raw[:300]
     else:
         # The client vanishes: nobody reads an answer, and the device must not mind.
-        with socket.create_connection(address_of(device.url), timeout=5) as sock:
+        with socket.create_connection(loopback_address(device.url), timeout=5) as sock:
             sock.sendall(sent)
     assert_still_serving(device)
 
@@ -142,7 +143,7 @@ def test_a_request_cut_anywhere_is_refused_or_dropped(
 @given(garbage=st.binary(min_size=1, max_size=4096), prefix=st.sampled_from((b"", b"GET ")))
 def test_garbage_is_refused(device: DeviceThread, garbage: bytes, prefix: bytes) -> None:
     sent = prefix + garbage
-    reply = send_raw(address_of(device.url), sent, half_close=True)
+    reply = send_raw(loopback_address(device.url), sent, half_close=True)
     assert answer_problems(reply, sent) == [], reply.raw[:300]
     assert_still_serving(device)
 
@@ -200,7 +201,7 @@ def _send_quietly(sock: socket.socket, data: bytes) -> None:
 
 
 def test_dribbling_clients_starve_nobody_and_are_cut_off(device: DeviceThread) -> None:
-    address = address_of(device.url)
+    address = loopback_address(device.url)
     served: list[list[str]] = []
 
     def snapshots() -> None:
@@ -246,7 +247,7 @@ def open_files(pid: int) -> int:
 
 def test_a_thousand_idle_connections_do_not_stop_the_device(enough_open_files: None) -> None:
     with DeviceProcess("--profile", "minimal") as process:
-        address = address_of(process.url)
+        address = loopback_address(process.url)
         pid = process.probe.pid
         before = open_files(pid)
         idle = [socket.create_connection(address, timeout=10) for _ in range(IDLE_CONNECTIONS)]

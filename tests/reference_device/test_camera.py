@@ -141,6 +141,7 @@ def test_synthetic_sources_are_always_reachable() -> None:
 def test_stop_re_raises_a_capture_thread_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = ManualClock(T0)
     camera = Camera(load_profile("minimal"), clock)
+    before = set(threading.enumerate())
     camera.start()
 
     def broken_render(*args: object) -> Image.Image:
@@ -148,7 +149,10 @@ def test_stop_re_raises_a_capture_thread_failure(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(capture, "render_frame", broken_render)
     clock.advance(1.0)
-    [thread] = [t for t in threading.enumerate() if t.name == "capture-internal"]
+    # This camera's thread: another test's camera may still be winding down.
+    [thread] = [
+        t for t in set(threading.enumerate()) - before if t.name == "capture-internal"
+    ]
     thread.join(timeout=30)  # it ends at its next capture, which now fails
     assert not thread.is_alive()
     with pytest.raises(OSError, match="sensor failure"):

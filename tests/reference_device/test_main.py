@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,13 +32,27 @@ def start_device(*args: str) -> subprocess.Popen[str]:
 
 
 def first_line(process: subprocess.Popen[str]) -> str:
-    """The first line the device prints on stdout, read with a deadline."""
+    """The next line the device prints on stdout, read with a deadline."""
+    return next_lines(process, 1)[0]
+
+
+def next_lines(process: subprocess.Popen[str], count: int) -> list[str]:
+    """The next ``count`` lines on stdout, read with a deadline.
+
+    Waiting on the pipe before each line would miss lines the text reader already
+    buffered with the first one, so the lines are read in a thread that is waited for.
+    """
     assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(TIMEOUT_S):
-            raise AssertionError(f"no line on stdout within {TIMEOUT_S} s")
-    return process.stdout.readline()
+    stdout = process.stdout
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(stdout.readline() for _ in range(count)), daemon=True
+    )
+    reader.start()
+    reader.join(TIMEOUT_S)
+    if reader.is_alive() or len(lines) < count:
+        raise AssertionError(f"fewer than {count} lines on stdout within {TIMEOUT_S} s: {lines}")
+    return lines
 
 
 @pytest.fixture
@@ -136,7 +150,7 @@ def test_with_https_it_prints_the_plain_url_and_the_certificate_after_the_first_
         "--profile", "minimal", "--https-only", "--auth", "digest", "--user", "admin:s3cret"
     )
     try:
-        lines = [first_line(process) for _ in range(3)]
+        lines = next_lines(process, 3)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=TIMEOUT_S)

@@ -57,8 +57,15 @@ def test_first_value_wins_and_the_query_comes_before_the_form() -> None:
     assert params.first("height") is None
 
 
-def ok(width: int, height: int, source: str = "internal", **kw: float) -> SnapshotRequest:
-    return SnapshotRequest(width, height, source, **kw)
+def ok(
+    width: int,
+    height: int,
+    source: str = "internal",
+    *,
+    fps: float | None = None,
+    time: float | None = None,
+) -> SnapshotRequest:
+    return SnapshotRequest(width, height, source, fps=fps, time=time)
 
 
 def err(code: int, param: str | None) -> tuple[int, str | None]:

@@ -190,24 +190,15 @@ def gigapixel(jpeg: bytes) -> bytes:
     return jpeg[: at + 5] + b"\xff\xff\xff\xff" + jpeg[at + 9 :]
 
 
-def _long_length(conn: Connection, ask: Ask, scene: Scene) -> None:
-    body = scene.frames.next(ask.size)
-    conn.send(
-        response(
-            headers=(("Content-Type", "image/jpeg"), ("Content-Length", str(len(body) + 1000))),
-            body=body,
-        )
-    )
+def _declaring(error: int) -> Sender:
+    """A sender of single JPEGs whose Content-Length is ``error`` bytes off the body sent."""
 
+    def send(conn: Connection, ask: Ask, scene: Scene) -> None:
+        body = scene.frames.next(ask.size)
+        length = ("Content-Length", str(len(body) + error))
+        conn.send(response(headers=(("Content-Type", "image/jpeg"), length), body=body))
 
-def _short_length(conn: Connection, ask: Ask, scene: Scene) -> None:
-    body = scene.frames.next(ask.size)
-    conn.send(
-        response(
-            headers=(("Content-Type", "image/jpeg"), ("Content-Length", str(len(body) - 100))),
-            body=body,
-        )
-    )
+    return send
 
 
 def _endless_headers(conn: Connection, ask: Ask, scene: Scene) -> None:
@@ -272,8 +263,8 @@ class Lie:
 LIES: Mapping[str, Lie] = {
     lie.name: lie
     for lie in (
-        Lie("content-length-long", single=_long_length),
-        Lie("content-length-short", single=_short_length),
+        Lie("content-length-long", single=_declaring(+1000)),
+        Lie("content-length-short", single=_declaring(-100)),
         Lie("endless-headers", single=_endless_headers, stream=_endless_headers),
         Lie("endless-header-line", single=_endless_line, stream=_endless_line),
         Lie("part-never-ends", stream=_endless_part),

@@ -24,7 +24,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from raw_http import Address, answer_problems, send_raw, snapshot_problems
+from raw_http import answer_problems, send_raw, snapshot_problems
 
 from benchmarks.wire import loopback_address
 from reference_device import DeviceOptions, DeviceThread
@@ -146,11 +146,9 @@ def digest_device() -> Iterator[DeviceThread]:
         yield running
 
 
-def assert_answered_and_still_serving(
-    running: DeviceThread, sent: bytes, address: Address | None = None
-) -> None:
+def assert_answered_and_still_serving(running: DeviceThread, sent: bytes) -> None:
     """The answer to ``sent`` is allowed; the device kept no error and serves a snapshot."""
-    address = address or loopback_address(running.url)
+    address = loopback_address(running.url)
     reply = send_raw(address, sent)
     assert answer_problems(reply, sent) == [], reply.raw[:300]
     assert running.call(lambda: list(running.device.errors)) == []

@@ -2,7 +2,7 @@
 run goes on.
 
 Each case runs ``pytest suites/test_content_types.py suites/test_fps.py -m quick`` (the
-quick tests of single JPEGs, errors, system info and streams: sixteen tests) as its own
+quick tests of single JPEGs, errors, system info and streams: sixteen today) as its own
 process against a lying device (lying_device.py) with ``--request-timeout 1
 --stream-seconds 2``, the way a user points the suite at an intercom. The same slice
 against the same device telling no lie passes (exit 0): every finding below is the lie's.
@@ -12,7 +12,7 @@ Judged for each lie:
 - a clear finding: exit status 1 with the clauses the lie breaks FAIL in report.json,
   and the words that say what happened in the output; a device that cannot be reached
   (HTTPS spoken to a plain HTTP port) is DEVICE-UNREACHABLE with exit status 2;
-- the run goes on: every one of the sixteen tests ends with a verdict in report.json;
+- the run goes on: every test the honest run ran ends with a verdict in report.json;
 - bounded memory: the run's peak resident memory (its own, from ``os.wait4``) is within
   ``MEMORY_MARGIN`` (40 MB) of the run against the device telling no lie. Endless
   replies come at 32 MB/s for the two-second window: a client that kept them would
@@ -42,7 +42,6 @@ from lying_device import LIES, TRUTH, running_lying_device
 from measured_run import MeasuredRun, run_suite_measured
 
 SLICE = (ROOT / "suites" / "test_content_types.py", ROOT / "suites" / "test_fps.py")
-SELECTED = 16
 SETTINGS = ("-m", "quick", "--request-timeout", "1", "--stream-seconds", "2", "--rate-limit", "0")
 RUN_TIMEOUT_S = 240.0
 MEMORY_MARGIN = 40_000_000
@@ -125,7 +124,8 @@ def test_the_device_passes_the_slice_when_it_tells_no_lie(runs: Runs) -> None:
     measured = runs.measured[NO_LIE]
     assert not measured.timed_out
     assert measured.run.returncode == 0, measured.run.tail
-    assert measured.run.outcomes == {"passed": SELECTED, "deselected": 8}
+    assert set(measured.run.outcomes) == {"passed", "deselected"}
+    assert [test["verdict"] for test in measured.run.report["tests"]] != []
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -139,9 +139,13 @@ def test_a_lie_is_a_clear_finding_in_bounded_memory_and_the_run_goes_on(
     assert case.says in run.stdout
     report = run.report
     assert [report["clauses"].get(clause) for clause in case.fails] == ["FAIL"] * len(case.fails)
-    verdicts = [test["verdict"] for test in report["tests"]]
-    assert len(verdicts) == SELECTED and all(verdicts)
-    assert sum(run.outcomes.get(kind, 0) for kind in ("passed", "failed", "skipped")) == SELECTED
+    honest = runs.measured[NO_LIE].run
+    assert [test["nodeid"] for test in report["tests"]] == [
+        test["nodeid"] for test in honest.report["tests"]
+    ]
+    assert all(test["verdict"] for test in report["tests"])
+    ran = sum(run.outcomes.get(kind, 0) for kind in ("passed", "failed", "skipped"))
+    assert ran == honest.outcomes["passed"]
     baseline = runs.measured[NO_LIE].peak_rss_bytes
     assert measured.peak_rss_bytes <= baseline + MEMORY_MARGIN, (baseline, measured.peak_rss_bytes)
 

@@ -25,7 +25,6 @@ Nothing here knows about aiohttp or sockets: a request is the four facts in
 from __future__ import annotations
 
 import base64
-import binascii
 import enum
 import hashlib
 import hmac
@@ -216,6 +215,15 @@ def digest_response(
 _Answerer = Callable[["AccessControl", AccessRequest, str], Decision]
 
 
+def _utf8(header: str) -> bool:
+    """Whether a header value was UTF-8 on the wire (aiohttp keeps other bytes as surrogates)."""
+    try:
+        header.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -315,7 +323,7 @@ class AccessControl:
 
     def _authenticate(self, request: AccessRequest) -> Decision:
         header = (request.authorization or "").strip()
-        if not header:
+        if not header or not _utf8(header):
             return self._refuse(ErrorCode.AUTHORISATION_REQUIRED)
         scheme, _, credentials = header.partition(" ")
         answer = self._answerers.get((self.auth, scheme.lower()))
@@ -331,7 +339,7 @@ class AccessControl:
     def _basic(self, request: AccessRequest, credentials: str) -> Decision:
         try:
             decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64, not ASCII, or (UnicodeDecodeError) not UTF-8
             return self._refuse(ErrorCode.AUTHORISATION_REQUIRED)
         name, _, password = decoded.partition(":")
         account, known = self._account(name)

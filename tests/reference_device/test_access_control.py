@@ -162,6 +162,12 @@ CASES: list[tuple[str, Authentication, dict[str, object], Header, Outcome]] = [
     ("digest: SHA-1", Authentication.DIGEST, {}, digest_answer(algorithm="SHA-1"),
      (401, 9, "Digest")),
     ("digest: garbage", Authentication.DIGEST, {}, lambda a: "Digest ,,==", (401, 9, "Digest")),
+    # aiohttp hands over a byte that is not UTF-8 as a lone surrogate.
+    ("digest: not UTF-8", Authentication.DIGEST, {},
+     lambda a: digest_header(first_challenge(a)).replace('opaque="', 'opaque="\udcfe'),
+     (401, 9, "Digest")),
+    ("basic: not UTF-8", Authentication.BASIC, {}, lambda a: "Basic \udcfe", (401, 9, "Basic")),
+    ("basic: not ASCII", Authentication.BASIC, {}, lambda a: "Basic \u00e9", (401, 9, "Basic")),
     ("digest: no privilege", Authentication.DIGEST, {},
      digest_answer(user="viewer", password="v1ew"), (200, 10, None)),
     ("HTTPS only: plain", Authentication.DIGEST, {"https_only": True}, digest_answer(),

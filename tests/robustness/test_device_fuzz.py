@@ -4,7 +4,7 @@ Hypothesis builds whole requests as bytes (raw_http.py sends them): query string
 form bodies of any bytes in any encoding, percent-encoded or not, with repeated keys
 and lengths up to past the device's limits (aiohttp's 8190-byte request line and header
 line, the device's 64 KiB form body); methods; paths; headers huge, malformed and
-repeated; and, against a device with Digest authentication, Authorization headers.
+repeated; and, against devices with Digest and with Basic authentication, Authorization headers.
 
 Each answer must be one ``raw_http.answer_problems`` allows (a JSON envelope validated
 against its schema, an image or stream for a request that happened to be valid, or a
@@ -138,10 +138,10 @@ def device() -> Iterator[DeviceThread]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def digest_device() -> Iterator[DeviceThread]:
-    """The default reference device behind Digest authentication (one account)."""
-    options = DeviceOptions(auth=Authentication.DIGEST, users=(ACCOUNT,))
+@pytest.fixture(scope="module", params=[Authentication.DIGEST, Authentication.BASIC])
+def guarded_device(request: pytest.FixtureRequest) -> Iterator[DeviceThread]:
+    """The default reference device behind Digest, then Basic, authentication (one account)."""
+    options = DeviceOptions(auth=request.param, users=(ACCOUNT,))
     with DeviceThread(options) as running:
         yield running
 
@@ -286,17 +286,17 @@ def authorizations(draw: st.DrawFn) -> bytes:
 
 @FUZZ
 @given(authorization=authorizations(), path=st.sampled_from(PATHS[:2]))
-def test_any_authorization_is_answered_by_a_digest_device(
-    digest_device: DeviceThread, authorization: bytes, path: str
+def test_any_authorization_is_answered_by_a_guarded_device(
+    guarded_device: DeviceThread, authorization: bytes, path: str
 ) -> None:
-    address = loopback_address(digest_device.url)
+    address = loopback_address(guarded_device.url)
     target = path.encode() + b"?width=160&height=120"
     sent = request_bytes(b"GET", target, [(b"Authorization", authorization)])
     reply = send_raw(address, sent)
     assert answer_problems(reply, sent) == [], reply.raw[:300]
-    assert digest_device.call(lambda: list(digest_device.device.errors)) == []
+    assert guarded_device.call(lambda: list(guarded_device.device.errors)) == []
     transport = Transport(
-        digest_device.url, user=ACCOUNT.name, password=ACCOUNT.password, auth_method="digest"
+        guarded_device.url, user=ACCOUNT.name, password=ACCOUNT.password, auth_method="auto"
     )
     snapshot = transport.exchange(
         transport.request(SNAPSHOT, (("width", "160"), ("height", "120")))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import socket
 import threading
+from typing import Any
 
 import pytest
 import zxingcpp
 from PIL import Image
 
-from reference_device import capture
+from reference_device import capture, scene
 from reference_device.camera import Camera, NoFrameError
 from reference_device.clock import ManualClock, SystemClock
 from reference_device.profile import load_profile
@@ -143,16 +144,20 @@ def test_stop_re_raises_a_capture_thread_failure(monkeypatch: pytest.MonkeyPatch
     camera = Camera(load_profile("minimal"), clock)
     before = set(threading.enumerate())
     camera.start()
-
-    def broken_render(*args: object) -> Image.Image:
-        raise OSError("sensor failure")
-
-    monkeypatch.setattr(capture, "render_frame", broken_render)
-    clock.advance(1.0)
-    # This camera's thread: another test's camera may still be winding down.
+    # This camera's thread: other cameras (another test's, a session-wide device) run too.
     [thread] = [
         t for t in set(threading.enumerate()) - before if t.name == "capture-internal"
     ]
+    working_render = scene.render_frame
+
+    def broken_render(*args: Any) -> Image.Image:
+        # Only this camera's sensor fails; every other camera in the process renders on.
+        if threading.current_thread() is thread:
+            raise OSError("sensor failure")
+        return working_render(*args)
+
+    monkeypatch.setattr(capture, "render_frame", broken_render)
+    clock.advance(1.0)
     thread.join(timeout=30)  # it ends at its next capture, which now fails
     assert not thread.is_alive()
     with pytest.raises(OSError, match="sensor failure"):

@@ -170,8 +170,10 @@ async def _soak(url: str, probe: ProcessProbe, plan: MemoryPlan) -> tuple[list[S
     ]
     samples = []
     try:
+        # The last sample falls one period before the end, never a hair past it, where
+        # it would open a window of its own.
         ticks = round((plan.settle_s + plan.soak_s) / plan.sample_every_s)
-        for tick in range(ticks + 1):
+        for tick in range(ticks):
             await asyncio.sleep(max(0.0, start + tick * plan.sample_every_s - time.monotonic()))
             samples.append(Sample(time.monotonic() - start, probe.rss_bytes()))
             _raise_failure(workers)

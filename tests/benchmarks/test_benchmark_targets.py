@@ -134,6 +134,14 @@ def test_per_call_seconds_calls_the_action_that_many_times() -> None:
         timeshift.per_call_s(lambda: None, 0)
 
 
+def test_a_case_counts_relative_to_the_reference_batch_of_its_round() -> None:
+    # The machine slowed down in round 2: both batches doubled, the ratio did not.
+    batches = {"case": [1.1, 2.2, 1.0], timeshift.REFERENCE: [1.0, 2.0, 1.0]}
+    assert timeshift.relative_to_reference(batches, "case") == pytest.approx(1.1)
+    with pytest.raises(ValueError, match="zip"):
+        timeshift.relative_to_reference({"case": [1.0], timeshift.REFERENCE: []}, "case")
+
+
 # --- run -------------------------------------------------------------------------------
 
 

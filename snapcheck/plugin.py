@@ -22,6 +22,7 @@ This module may import ``reference_device`` only to start the bundled device whe
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import sys
 import time
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from hypothesis import HealthCheck
+from hypothesis import core as hypothesis_core
 from hypothesis import settings as hypothesis_settings
 
 from snapcheck.device import DeviceUnderTest, DeviceUnreachable, Unsupported
@@ -56,6 +58,7 @@ STARTED_KEY = pytest.StashKey[datetime]()
 DEVICE_KEY = pytest.StashKey[DeviceUnderTest]()
 REPORT_DIR_KEY = pytest.StashKey[Path]()
 SILENT_AT_START_KEY = pytest.StashKey[str]()
+DREW_SEED_KEY = pytest.StashKey[bool]()
 EXIT_USAGE = 2
 
 # Profiles are registered once; the plugin picks one unless --hypothesis-profile is given.
@@ -135,14 +138,41 @@ def pytest_configure(config: pytest.Config) -> None:
     profile = _choose_hypothesis_profile(config, settings)
     hypothesis_settings.load_profile(profile)
     config.option.hypothesis_profile = profile
+    _fix_hypothesis_seed(config)
+
+
+def _fix_hypothesis_seed(config: pytest.Config) -> None:
+    """Draw the run's seed when examples are random and none was given, so the report has it.
+
+    Hypothesis would draw a seed per test and print it only for a failure; one seed drawn
+    here and forced (as ``--hypothesis-seed`` forces it) lets ``--hypothesis-seed=N``
+    replay the whole run's examples. A derandomized profile needs no seed.
+    """
+    if hypothesis_settings().derandomize:
+        return
+    if config.getoption("hypothesis_seed", default=None) is not None:
+        return
+    seed = secrets.randbits(32)
+    config.option.hypothesis_seed = str(seed)
+    # What Hypothesis' own plugin does with --hypothesis-seed (its stub types it None).
+    setattr(hypothesis_core, "global_force_seed", seed)  # noqa: B010
+    config.stash[DREW_SEED_KEY] = True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Release the seed this run forced: a later run in the same process draws its own."""
+    if config.stash.get(DREW_SEED_KEY, False):
+        hypothesis_core.global_force_seed = None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Show the effective settings, credentials masked."""
     settings = config.stash[SETTINGS_KEY]
     described = ", ".join(f"{key}={value}" for key, value in settings.describe().items())
+    seed = config.getoption("hypothesis_seed", default=None)
+    drawn = "" if seed is None else f", seed {seed} (replay: --hypothesis-seed={seed})"
     return [f"snapcheck: {described}",
-            f"snapcheck: hypothesis profile {config.option.hypothesis_profile}"]
+            f"snapcheck: hypothesis profile {config.option.hypothesis_profile}{drawn}"]
 
 
 def clause_ids(item: pytest.Item) -> tuple[str, ...]:

@@ -86,7 +86,8 @@ def _device_rows(identity: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _seed_text(hypothesis: Mapping[str, Any]) -> str:
     if hypothesis.get("seed"):
-        return f"{hypothesis['seed']} (profile {hypothesis['profile']})"
+        seed = hypothesis["seed"]
+        return f"{seed} (profile {hypothesis['profile']}); replay with --hypothesis-seed={seed}"
     if hypothesis.get("derandomize"):
         return f"derandomized: drawn from each test's name (profile {hypothesis['profile']})"
     return (f"random for each test (profile {hypothesis['profile']}); "

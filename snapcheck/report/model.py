@@ -41,7 +41,7 @@ EVIDENCE_PER_CLAUSE = 5
 
 @dataclass(frozen=True, slots=True)
 class HypothesisRun:
-    """How Hypothesis drew its examples: the profile, the seed given (if any), derandomized."""
+    """How Hypothesis drew its examples: the profile, the seed (given or drawn), derandomized."""
 
     profile: str
     seed: str | None

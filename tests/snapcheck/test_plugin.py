@@ -19,6 +19,7 @@ from textwrap import dedent
 from typing import Any
 
 import pytest
+from hypothesis import core as hypothesis_core
 from hypothesis import settings as hypothesis_settings
 from scripted_device import GONE_HANG, GONE_RESET, Faults, running_scripted_device
 
@@ -418,7 +419,51 @@ def test_the_hypothesis_profile_is_chosen_and_shown(
     device = ("--device", "http://127.0.0.1:9") if case.remote else ()
     result = run(project, source, *device, *case.args)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines([f"snapcheck: hypothesis profile {case.profile}"])
+    shown = next(line for line in result.outlines if line.startswith("snapcheck: hypothesis "))
+    assert shown.startswith(f"snapcheck: hypothesis profile {case.profile}")
+    # A derandomized profile draws from each test's name; the others are given a seed.
+    assert ("seed" in shown) is (case.profile != "ci")
+
+
+DRAWING = """
+    import pytest
+    from hypothesis import given, strategies as st
+
+    @pytest.mark.clause("SNAP-WH-1", "ENV-STATUS-1")
+    @given(width=st.integers(min_value=161, max_value=4096))
+    def test_draws(device, width):
+        with open("drawn.txt", "a") as out:
+            out.write(f"{width}\\n")
+        device.expect({"width": width, "height": 120})
+    """
+SEED_SHOWN = re.compile(r"seed (\d+) \(replay: --hypothesis-seed=(\d+)\)")
+
+
+def drawn_with(project: pytest.Pytester, *args: str) -> tuple[str, list[str], dict[str, Any]]:
+    """The seed the header showed, the examples drawn and the report's Hypothesis record."""
+    drawn = project.path / "drawn.txt"
+    drawn.unlink(missing_ok=True)
+    result = run(project, DRAWING, "--hypothesis-profile", "device", *args)
+    result.assert_outcomes(passed=1)
+    found = next(filter(None, map(SEED_SHOWN.search, result.outlines)))
+    assert found.group(1) == found.group(2)
+    return found.group(1), drawn.read_text().split(), report(result)["hypothesis"]
+
+
+def test_a_random_run_records_its_seed_and_the_seed_replays_it(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hypothesis' own plugin forces --hypothesis-seed process-wide; keep it in this test.
+    monkeypatch.setattr(hypothesis_core, "global_force_seed", None)
+    seed, first, recorded = drawn_with(project)
+    assert recorded == {"profile": "device", "seed": seed, "derandomize": False}
+    assert len(first) == hypothesis_settings.get_profile("device").max_examples
+    replayed_seed, replayed, _ = drawn_with(project, f"--hypothesis-seed={seed}")
+    assert (replayed_seed, replayed) == (seed, first)
+    monkeypatch.setattr(hypothesis_core, "global_force_seed", None)
+    other_seed, other, _ = drawn_with(project)
+    assert other_seed != seed
+    assert other != first
 
 
 UNREACHABLE_CASES = [

@@ -96,7 +96,10 @@ def test_a_run_without_artifacts_says_so() -> None:
 
 
 SEEDS = [
-    ({"profile": "dev", "seed": "12345", "derandomize": False}, "12345 (profile dev)"),
+    (
+        {"profile": "dev", "seed": "12345", "derandomize": False},
+        "12345 (profile dev); replay with --hypothesis-seed=12345",
+    ),
     ({"profile": "ci", "seed": None, "derandomize": True}, "derandomized"),
     ({"profile": "dev", "seed": None, "derandomize": False}, "--hypothesis-seed=N"),
 ]

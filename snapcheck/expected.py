@@ -129,11 +129,18 @@ Observed = SingleJpeg | Stream | ObservedError | None
 
 @dataclass(frozen=True, slots=True)
 class Alternative:
-    """One acceptable outcome, the verdict it earns, and the clauses it concerns."""
+    """One acceptable outcome, the verdict it earns, and the clauses it concerns.
+
+    ``size_clause`` (images and streams) is the clause among ``clauses`` that judges the
+    size: JPEG-SIZE-1, TIME-SIZE-1, TIME-CLAMP-1 or STREAM-PART-JPEG-1. The wire checks
+    judge a reply of the kind against it, matched or not (a frame not clamped fails
+    TIME-CLAMP-1 beside the primary clause).
+    """
 
     outcome: Outcome
     verdict: Verdict
     clauses: tuple[str, ...]
+    size_clause: str | None = None
 
     def __post_init__(self) -> None:
         if self.verdict not in _ALTERNATIVE_VERDICTS:
@@ -142,6 +149,8 @@ class Alternative:
             )
         if not self.clauses:
             raise ValueError("an alternative concerns at least one clause")
+        if self.size_clause is not None and self.size_clause not in self.clauses:
+            raise ValueError(f"the size clause {self.size_clause} is one of {self.clauses}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,8 +368,11 @@ def _successes(
             # The source and method clauses concern the images, not an error 15.
             main = (*_source_clauses(source), method_clause)
             for outcome, clauses in _served(width, height, fps, time, config):
-                image = isinstance(outcome, SingleJpeg | Stream)
-                yield _alternative(outcome, used, (*clauses, *main) if image else clauses)
+                if isinstance(outcome, SingleJpeg | Stream):
+                    # _served names an image's size clause last.
+                    yield _alternative(outcome, used, (*clauses, *main), size=clauses[-1])
+                else:
+                    yield _alternative(outcome, used, clauses)
                 if isinstance(outcome, Stream) and streams_open > 0:
                     refused = JsonError(STREAM_LIMIT_CODES)
                     limit = ("STREAM-LIMIT-1",)
@@ -383,7 +395,10 @@ def _served(
     time: Time,
     config: DeviceConfig,
 ) -> list[tuple[Outcome, tuple[str, ...]]]:
-    """What a valid request is served: time first (it makes fps ignored), then fps."""
+    """What a valid request is served: time first (it makes fps ignored), then fps.
+
+    An image's or a stream's clauses name its size clause last.
+    """
     if time is not None:
         return _history(width, height, time, config)
     if fps is DeviceRate.LOWER:
@@ -418,13 +433,16 @@ def _alternative(
     clauses: tuple[str, ...],
     *,
     floor: Verdict = Verdict.PASS,
+    size: str | None = None,
 ) -> Alternative:
     """An outcome built on readings: their worst verdict, their clauses around ``clauses``."""
     used = tuple(used)
     lead = tuple(clause for r in used for clause in r.clauses)
     tail = ("SNAP-REPEAT-1",) if any(r.repeated for r in used) else ()
     verdict = worst((floor, *(r.verdict for r in used)))
-    return Alternative(outcome, verdict, tuple(dict.fromkeys((*lead, *clauses, *tail))))
+    return Alternative(
+        outcome, verdict, tuple(dict.fromkeys((*lead, *clauses, *tail))), size_clause=size
+    )
 
 
 def _faults(readings: RequestReadings) -> Iterator[Alternative]:

@@ -265,7 +265,12 @@ def test_a_source_caps_do_not_list_is_error_12() -> None:
 def test_get_and_post_with_the_query_expect_the_same(method: str) -> None:
     expectation = expected_outcome(method, [("width", "640"), ("height", "480")], CAPS, CONFIG)
     assert expectation.alternatives == (
-        Alternative(J, PASS, ("CAPS-PAIR-1", "JPEG-SIZE-1", "SNAP-SRC-1", "SNAP-METHOD-1")),
+        Alternative(
+            J,
+            PASS,
+            ("CAPS-PAIR-1", "JPEG-SIZE-1", "SNAP-SRC-1", "SNAP-METHOD-1"),
+            size_clause="JPEG-SIZE-1",
+        ),
     )
     assert expectation.otherwise is Verdict.FAIL
 
@@ -308,6 +313,7 @@ def test_head_and_options_are_recorded(method: str) -> None:
         (VGA, None, Verdict.FAIL, "CAPS-PAIR-1"),
         (VGA + "&fps=5", Stream(640, 480, 4.1), PASS, "STREAM-CT-1"),
         (VGA + "&fps=5", J, Verdict.FAIL, "STREAM-CT-1"),
+
         ("width=640&height=240", ObservedError(12, "height"), PASS, "SNAP-WH-1"),
         ("width=640&height=240", ObservedError(12), NS, "SNAP-WH-1"),
         ("width=640&height=240", ObservedError(12, "fps"), NS, "SNAP-WH-1"),
@@ -529,3 +535,28 @@ NO_STREAM = [VGA, VGA + "&fps=0.5", VGA + "&fps=5&time=-1", "width=641&height=48
 def test_a_request_for_no_stream_is_never_refused_for_a_stream_limit(query: str) -> None:
     alternatives = expected_outcome("GET", parse_qsl(query), CAPS, CONFIG, streams_open=2)
     assert all(alt.outcome != LIMIT_REFUSAL for alt in alternatives.alternatives)
+
+
+@pytest.mark.parametrize(
+    ("query", "size_clause"),
+    [
+        (VGA, "JPEG-SIZE-1"),
+        (VGA + "&fps=5", "STREAM-PART-JPEG-1"),
+        (VGA + "&time=-5", "TIME-SIZE-1"),
+        ("width=1920&height=1080&time=-5", "TIME-CLAMP-1"),
+        ("width=1920&height=1080&time=-5&fps=5", "TIME-CLAMP-1"),
+        ("width=641&height=480", None),
+    ],
+)
+def test_each_image_names_the_clause_that_judges_its_size(
+    query: str, size_clause: str | None
+) -> None:
+    expectation = expected_outcome("GET", parse_qsl(query), CAPS, CONFIG)
+    assert expectation.alternatives[0].size_clause == size_clause
+    errors = [alt for alt in expectation.alternatives if isinstance(alt.outcome, JsonError)]
+    assert all(alt.size_clause is None for alt in errors)
+
+
+def test_a_size_clause_is_one_of_the_alternatives_clauses() -> None:
+    with pytest.raises(ValueError, match="size clause"):
+        Alternative(J, PASS, ("CAPS-PAIR-1",), size_clause="JPEG-SIZE-1")

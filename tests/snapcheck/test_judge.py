@@ -140,6 +140,38 @@ def test_replies_are_judged_against_the_model_and_their_kind(
     assert {clause: findings[clause].verdict for clause in expected} == expected
 
 
+WIDE_CAPS = Caps(resolutions=((640, 480), (1920, 1080)), sources=("internal",))
+SHIFTED_1080 = request(width="1920", height="1080", time="-5")
+
+
+@pytest.mark.parametrize(
+    ("sent", "size", "expected"),
+    [
+        (
+            SHIFTED_1080,
+            (1280, 960),
+            dict.fromkeys(("TIME-SINGLE-1", "TIME-CLAMP-1", "JPEG-SIZE-1"), Verdict.PASS),
+        ),
+        (
+            SHIFTED_1080,
+            (1920, 1080),
+            dict.fromkeys(("TIME-SINGLE-1", "TIME-CLAMP-1", "JPEG-SIZE-1"), Verdict.FAIL),
+        ),
+        (
+            request(width="640", height="480", time="-5"),
+            (320, 240),
+            {"TIME-SIZE-1": Verdict.FAIL, "JPEG-SIZE-1": Verdict.FAIL},
+        ),
+    ],
+    ids=["clamped", "not-clamped", "wrong-size"],
+)
+def test_a_time_shifted_frame_is_judged_under_its_own_size_clause(
+    sent: Request, size: tuple[int, int], expected: dict[str, Verdict]
+) -> None:
+    findings = _by_clause(judge(reply(jpeg_bytes(size), sent=sent), caps=WIDE_CAPS, config=CONFIG))
+    assert {clause: findings[clause].verdict for clause in expected} == expected
+
+
 def test_a_mismatch_says_what_was_expected_and_what_came() -> None:
     findings = _by_clause(
         judge(reply(jpeg_bytes((640, 480)), sent=SNAP_641), caps=CAPS, config=CONFIG)

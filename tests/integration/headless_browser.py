@@ -6,6 +6,9 @@ no port is opened and nothing is polled. The page is opened with the network emu
 offline; ``PageLoad`` keeps what a test asserts: every request the page made, every
 console message and uncaught exception, each <img> element's source kind and decoded
 width, the page's title and text, and a full-page screenshot.
+
+``DevToolsPipe`` and ``chromium_session`` are the protocol and the browser's life; the
+interop tests (tests/interop/devtools_pipe.py) drive live pages with them too.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ FLAGS = (
     "--remote-debugging-pipe",
 )
 DEADLINE_S = 60.0
+EXIT_TIMEOUT_S = 30.0
 VIEWPORT_WIDTH = 1300
 # Waits until every <img> has decoded (or failed to), then lists source kind and width.
 IMAGES_JS = """
@@ -75,8 +79,11 @@ class PageLoad:
         return console + self.exceptions + self.log_errors
 
 
-class _Pipe:
-    """The DevTools protocol over Chromium's pipes: commands, replies and events."""
+class DevToolsPipe:
+    """The DevTools protocol over Chromium's pipes: commands, replies and events.
+
+    Every read waits at most until ``deadline`` (time.monotonic), one for the session.
+    """
 
     def __init__(self, to_browser: int, from_browser: int, deadline: float) -> None:
         self._out, self._in, self._deadline = to_browser, from_browser, deadline
@@ -126,7 +133,10 @@ class _Pipe:
 
 
 @contextmanager
-def _browser(profile: Path) -> Iterator[_Pipe]:
+def chromium_session(
+    chromium: str, profile: Path, deadline_s: float = DEADLINE_S
+) -> Iterator[DevToolsPipe]:
+    """Chromium with a fresh profile in ``profile``, asked to close on exit (else killed)."""
     to_browser_read, to_browser_write = os.pipe()
     from_browser_read, from_browser_write = os.pipe()
 
@@ -137,7 +147,6 @@ def _browser(profile: Path) -> Iterator[_Pipe]:
         os.dup2(reader, 3)
         os.dup2(writer, 4)
 
-    chromium = find_chromium()
     process = subprocess.Popen(
         [chromium, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -146,13 +155,18 @@ def _browser(profile: Path) -> Iterator[_Pipe]:
     )
     os.close(to_browser_read)
     os.close(from_browser_write)
+    pipe = DevToolsPipe(to_browser_write, from_browser_read, time.monotonic() + deadline_s)
     try:
-        yield _Pipe(to_browser_write, from_browser_read, time.monotonic() + DEADLINE_S)
+        yield pipe
+        pipe.notify("Browser.close")
     finally:
         os.close(to_browser_write)
         os.close(from_browser_read)
-        process.terminate()
-        process.wait(timeout=DEADLINE_S)
+        try:
+            process.wait(timeout=EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=EXIT_TIMEOUT_S)
 
 
 def _collect(load: PageLoad, events: list[dict[str, Any]]) -> None:
@@ -171,7 +185,7 @@ def _collect(load: PageLoad, events: list[dict[str, Any]]) -> None:
             load.log_errors.append(params["entry"]["text"])
 
 
-def _evaluate(pipe: _Pipe, session: str, expression: str) -> Any:
+def _evaluate(pipe: DevToolsPipe, session: str, expression: str) -> Any:
     result = pipe.call("Runtime.evaluate", session, expression=expression,
                        awaitPromise=True, returnByValue=True)
     if "exceptionDetails" in result:
@@ -181,7 +195,7 @@ def _evaluate(pipe: _Pipe, session: str, expression: str) -> Any:
 
 def open_page(path: Path, profile: Path) -> PageLoad:
     """Open a local file offline in a fresh headless Chromium profile; what the page did."""
-    with _browser(profile) as pipe:
+    with chromium_session(find_chromium(), profile) as pipe:
         target = pipe.call("Target.createTarget", url="about:blank")["targetId"]
         session = pipe.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -201,5 +215,4 @@ def open_page(path: Path, profile: Path) -> PageLoad:
                          captureBeyondViewport=True)
         load.screenshot = base64.b64decode(shot["data"])
         _collect(load, pipe.events)
-        pipe.notify("Browser.close")
         return load

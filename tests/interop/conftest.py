@@ -5,12 +5,19 @@ Override ``reference_device_url`` in a module to point that module's clients els
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from device_target import DeviceTarget
 
 from reference_device import running_reference_device
+
+# The headless Chromium driver of tests/integration (devtools_pipe.py builds on it).
+INTEGRATION = Path(__file__).resolve().parents[1] / "integration"
+if str(INTEGRATION) not in sys.path:
+    sys.path.append(str(INTEGRATION))
 
 
 @pytest.fixture(scope="session")

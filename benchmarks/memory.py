@@ -68,6 +68,8 @@ class MemoryPlan:
     seed: int = 8
 
 
+# Each source's 30 s history is full after about this long without --preroll.
+HISTORY_FILLED_S = 31.0
 FULL = MemoryPlan(
     settle_s=60.0, soak_s=300.0, sample_every_s=1.0, baseline_s=25.0, window_s=60.0, workers=4
 )
@@ -263,11 +265,16 @@ def memory_section(samples: list[Sample], actions: int, plan: MemoryPlan) -> Sec
         ),
     )
     trace = ", ".join(f"{rss / _MB:.0f}" for rss in later)
-    notes = (
+    notes: tuple[str, ...] = (
         f"settle {plan.settle_s:g} s + soak {plan.soak_s:g} s, no --preroll, sampled every "
         f"{plan.sample_every_s:g} s",
         f"window medians of the soak (MB): {trace}",
     )
+    if plan.settle_s < HISTORY_FILLED_S:
+        notes += (
+            f"the baseline is taken before the history is full (~{HISTORY_FILLED_S:g} s), so"
+            " the soak's growth is the history filling, not a leak: judged on the full run",
+        )
     return Section(
         "memory: device RSS with 30 s of history, clients coming and going",
         figures,

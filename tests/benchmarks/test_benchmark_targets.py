@@ -112,6 +112,16 @@ def test_memory_is_judged_by_window_medians_against_the_settled_median(
     assert spread.passed is flat
 
 
+@pytest.mark.parametrize(("plan", "warned"), [(memory.QUICK, True), (memory.FULL, False)])
+def test_a_baseline_before_the_history_is_full_says_so(
+    plan: memory.MemoryPlan, warned: bool
+) -> None:
+    steps = int((plan.settle_s + plan.soak_s) / plan.sample_every_s) + 1
+    samples = [memory.Sample(i * plan.sample_every_s, 100 * 10**6) for i in range(steps)]
+    notes = memory.memory_section(samples, 5, plan).notes
+    assert any("before the history is full" in note for note in notes) is warned
+
+
 def test_window_medians_group_samples_after_the_start() -> None:
     samples = _samples(1, 2, 3, 4, 5, 6)
     assert memory.window_medians(samples, 10.0, 20.0) == [3.5e6, 5.5e6]

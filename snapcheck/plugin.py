@@ -62,16 +62,20 @@ DREW_SEED_KEY = pytest.StashKey[bool]()
 EXIT_USAGE = 2
 
 # Profiles are registered once; the plugin picks one unless --hypothesis-profile is given.
+# Each builds on Hypothesis' own defaults, not on the profile in force: with CI set,
+# Hypothesis loads its derandomized "ci" profile at import, which dev and device must not
+# inherit.
 _QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+_DEFAULTS = hypothesis_settings.get_profile("default")
 hypothesis_settings.register_profile(
-    "dev", max_examples=25, deadline=None, suppress_health_check=_QUIET
+    "dev", _DEFAULTS, max_examples=25, deadline=None, suppress_health_check=_QUIET
 )
 hypothesis_settings.register_profile(
-    "ci", max_examples=25, deadline=None, derandomize=True, print_blob=True, database=None,
-    suppress_health_check=_QUIET,
+    "ci", _DEFAULTS, max_examples=25, deadline=None, derandomize=True, print_blob=True,
+    database=None, suppress_health_check=_QUIET,
 )
 hypothesis_settings.register_profile(
-    "device", max_examples=8, deadline=None, database=None, print_blob=True,
+    "device", _DEFAULTS, max_examples=8, deadline=None, database=None, print_blob=True,
     suppress_health_check=_QUIET,
 )
 

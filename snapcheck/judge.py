@@ -28,7 +28,6 @@ from snapcheck.checks.caps_reply import check_caps_reply
 from snapcheck.checks.clause_ids import (
     ENV_CODE_1,
     INFO_SCHEMA_1,
-    JPEG_SIZE_1,
     STREAM_LIVE_1,
     STREAM_RATE_1,
     STREAM_RATE_2,
@@ -258,9 +257,8 @@ def _kind_checks(reply: Reply, kind: Kind, reference: Alternative | None) -> lis
     if kind is Kind.SINGLE_JPEG:
         size = (outcome.width, outcome.height) if isinstance(outcome, SingleJpeg) else None
         # A time-shifted frame's size is also judged under its own clause (TIME-CLAMP-1).
-        extra = reference.size_clause if reference is not None else None
-        size_clauses = (extra,) if extra is not None and extra != JPEG_SIZE_1 else ()
-        return check_jpeg_reply(reply, expected_size=size, size_clauses=size_clauses)
+        own = reference.size_clause if reference is not None else None
+        return check_jpeg_reply(reply, expected_size=size, size_clauses=(own,) if own else ())
     if kind is Kind.STREAM:
         if isinstance(outcome, Stream):
             return check_stream_reply(

@@ -36,7 +36,10 @@ def check_jpeg_reply(
     expected_size: tuple[int, int] | None = None,
     size_clauses: Sequence[str] = (),
 ) -> list[Finding]:
-    """Judge a reply that should be one JPEG (of ``expected_size``, when given)."""
+    """Judge a reply that should be one JPEG (of ``expected_size``, when given).
+
+    The size is judged under JPEG-SIZE-1 and under each of ``size_clauses`` once.
+    """
     out = ReplyFindings(reply)
     body = reply.body
     info = walk_jpeg(body)
@@ -46,7 +49,7 @@ def check_jpeg_reply(
     _markers(out, body, info)
     _decode(out, info, decoded)
     if expected_size is not None:
-        for clause in (JPEG_SIZE_1, *size_clauses):
+        for clause in dict.fromkeys((JPEG_SIZE_1, *size_clauses)):
             _size(out, clause, expected_size, info, decoded)
     _format(out, info)
     return out.items

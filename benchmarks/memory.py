@@ -44,6 +44,7 @@ from benchmarks.results import Bound, Figure, Judgement, Section, median
 from benchmarks.wire import Connection, PartCounter, boundary_of
 from reference_device.params import HISTORY_MAX_SIZE
 from reference_device.profile import load_profile
+from reference_device.ring_buffer import HISTORY_S
 
 RSS_LIMIT_MB = 200.0
 FLAT_LIMIT = 0.05
@@ -68,8 +69,8 @@ class MemoryPlan:
     seed: int = 8
 
 
-# Each source's 30 s history is full after about this long without --preroll.
-HISTORY_FILLED_S = 31.0
+# Each source's history is full about this long after a start without --preroll.
+HISTORY_FILLED_S = HISTORY_S + 1.0
 FULL = MemoryPlan(
     settle_s=60.0, soak_s=300.0, sample_every_s=1.0, baseline_s=25.0, window_s=60.0, workers=4
 )

@@ -23,6 +23,7 @@ from typing import TextIO
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from snapcheck import killmatrix_cli
+from snapcheck.arguments import positive_number
 from snapcheck.clauses import Area, load_catalogue
 from snapcheck.coverage import scan_coverage
 from snapcheck.exchange import Reply, Request
@@ -73,16 +74,6 @@ class Outcome:
         return [finding for section in self.sections for finding in section.findings]
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The command line: ``validate``, ``clauses``, ``report`` and ``killmatrix``."""
     parser = argparse.ArgumentParser(
@@ -99,13 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--auth-method", choices=AUTH_METHODS, default="auto")
     validate.add_argument(
         "--duration",
-        type=_positive,
+        type=positive_number,
         default=DEFAULT_DURATION_S,
         help="seconds a stream is read (default 3)",
     )
     validate.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_number,
         default=DEFAULT_TIMEOUT_S,
         help="seconds allowed for one request (default 10)",
     )

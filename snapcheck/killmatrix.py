@@ -132,6 +132,11 @@ class Run:
         """Whether the run fails on NON-STRICT findings (a fault breaking only a SHOULD)."""
         return self.fault is not None and self.fault.strict
 
+    @property
+    def device_flags(self) -> tuple[str, ...]:
+        """The bundled device's command-line flags: the set-up, then the fault if any."""
+        return (*self.setup, *(("--fault", self.fault.name) if self.fault else ()))
+
 
 @dataclass(frozen=True, slots=True)
 class Result:
@@ -245,11 +250,10 @@ def credentials(setup: Sequence[str]) -> dict[str, str]:
 
 def suite_command(run: Run, knobs: Knobs, report_dir: Path) -> list[str]:
     """The pytest command line of one run (credentials travel in the environment)."""
-    device_flags = [*run.setup, *(["--fault", run.fault.name] if run.fault else [])]
     return [
         knobs.python, "-m", "pytest", "-q", *_plugins(),
         "--hypothesis-profile", HYPOTHESIS_PROFILE,
-        f"--reference-args={shlex.join(device_flags)}",
+        f"--reference-args={shlex.join(run.device_flags)}",
         f"--report-dir={report_dir}",
         f"--request-timeout={knobs.request_timeout_s:g}",
         f"--stream-seconds={knobs.stream_seconds:g}",

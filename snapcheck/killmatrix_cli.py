@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from snapcheck.arguments import positive_number
 from snapcheck.killmatrix import (
     MATRIX_JSON,
     Knobs,
@@ -71,11 +72,11 @@ def _problems(results: Sequence[Result]) -> list[str]:
     lines: list[str] = []
     for result in (r for r in results if not r.outcome.good):
         run = result.run
-        flags = [*run.setup, *(["--fault", run.fault.name] if run.fault else [])]
         again = ["python", "-m", "pytest", *(["--strict"] if run.strict else [])]
+        device = f"--reference-args={shlex.join(run.device_flags)}"
         lines += [
             f"-- {run.label}: {result.outcome.value} {result.detail}".rstrip(),
-            f"   reproduce: {shlex.join([*again, f'--reference-args={shlex.join(flags)}'])}",
+            f"   reproduce: {shlex.join([*again, device])}",
             f"   report: {result.report or '(none)'}",
         ]
     return lines
@@ -111,16 +112,6 @@ def matrix_json(results: Sequence[Result], wall_s: float, knobs: Knobs) -> dict[
 # ---------------------------------------------------------------- command line
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
-    return value
-
-
 def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"--jobs takes a positive integer, got {text!r}")
@@ -134,15 +125,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=_jobs, default=knobs.jobs, help="runs at once (2)")
     parser.add_argument("--report-dir", type=Path, help="keep every run's report here")
     parser.add_argument(
-        "--request-timeout", type=_positive, default=knobs.request_timeout_s,
+        "--request-timeout", type=positive_number, default=knobs.request_timeout_s,
         help=f"the suite's --request-timeout (default {knobs.request_timeout_s:g})",
     )
     parser.add_argument(
-        "--stream-seconds", type=_positive, default=knobs.stream_seconds,
+        "--stream-seconds", type=positive_number, default=knobs.stream_seconds,
         help=f"the suite's --stream-seconds (default {knobs.stream_seconds:g})",
     )
     parser.add_argument(
-        "--fault-timeout", type=_positive, default=knobs.fault_timeout_s,
+        "--fault-timeout", type=positive_number, default=knobs.fault_timeout_s,
         help=f"seconds one run may take before it is killed (default {knobs.fault_timeout_s:g})",
     )
     parser.add_argument(

@@ -15,24 +15,23 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase
+from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 
-from snapcheck.plugin import clause_ids
+from snapcheck.killmatrix import HYPOTHESIS_PROFILE, SELECTION_ENV
+from snapcheck.plugin import QUIET_HEALTH_CHECKS, clause_ids
 
-SELECTION_ENV = "SNAPCHECK_KILLMATRIX_SELECTION"
-PROFILE = "killmatrix"
 MAX_EXAMPLES = 10
 
 hypothesis_settings.register_profile(
-    PROFILE,
+    HYPOTHESIS_PROFILE,
     max_examples=MAX_EXAMPLES,
     deadline=None,
     derandomize=True,
     database=None,
     print_blob=False,
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    suppress_health_check=QUIET_HEALTH_CHECKS,
 )
 
 

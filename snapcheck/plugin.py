@@ -65,18 +65,18 @@ EXIT_USAGE = 2
 # Each builds on Hypothesis' own defaults, not on the profile in force: with CI set,
 # Hypothesis loads its derandomized "ci" profile at import, which dev and device must not
 # inherit.
-_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+QUIET_HEALTH_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 _DEFAULTS = hypothesis_settings.get_profile("default")
 hypothesis_settings.register_profile(
-    "dev", _DEFAULTS, max_examples=25, deadline=None, suppress_health_check=_QUIET
+    "dev", _DEFAULTS, max_examples=25, deadline=None, suppress_health_check=QUIET_HEALTH_CHECKS
 )
 hypothesis_settings.register_profile(
     "ci", _DEFAULTS, max_examples=25, deadline=None, derandomize=True, print_blob=True,
-    database=None, suppress_health_check=_QUIET,
+    database=None, suppress_health_check=QUIET_HEALTH_CHECKS,
 )
 hypothesis_settings.register_profile(
     "device", _DEFAULTS, max_examples=8, deadline=None, database=None, print_blob=True,
-    suppress_health_check=_QUIET,
+    suppress_health_check=QUIET_HEALTH_CHECKS,
 )
 
 

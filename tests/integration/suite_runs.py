@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab_device import ROOT
-
+ROOT = Path(__file__).resolve().parents[2]
 SUITES = ROOT / "suites"
 # Generous: the whole suite is budgeted at 2 minutes on 2 shared cores.
 RUN_TIMEOUT_S = 600.0
@@ -76,27 +75,26 @@ class SuiteRun:
         return "\n".join((self.stdout + self.stderr).splitlines()[-60:])
 
 
-def run_suite(*args: str, report_dir: Path, paths: tuple[Path, ...] = (SUITES,)) -> SuiteRun:
-    """``python -m pytest PATHS ARGS -rfEs`` from the repository root, reports to report_dir.
+def suite_command(*args: str, paths: tuple[Path, ...] = (SUITES,)) -> list[str]:
+    """``python -m pytest PATHS ARGS -rfEs -p no:cacheprovider``, to run from ROOT.
 
     Not ``-q``: the report header (settings, Hypothesis profile) is part of what a user sees.
     """
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SNAPCHECK_")}
+    return [sys.executable, "-m", "pytest", *map(str, paths), *args, "-rfEs", "-p",
+            "no:cacheprovider"]  # fmt: skip
+
+
+def suite_environment() -> dict[str, str]:
+    """This process's environment without any SNAPCHECK_* setting of the caller."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("SNAPCHECK_")}
+
+
+def run_suite(*args: str, report_dir: Path, paths: tuple[Path, ...] = (SUITES,)) -> SuiteRun:
+    """The suite run from the repository root (``suite_command``), reports to report_dir."""
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *map(str, paths),
-            *args,
-            "-rfEs",
-            "-p",
-            "no:cacheprovider",
-            "--report-dir",
-            str(report_dir),
-        ],
+        suite_command(*args, "--report-dir", str(report_dir), paths=paths),
         cwd=ROOT,
-        env=env,
+        env=suite_environment(),
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT_S,

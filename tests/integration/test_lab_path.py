@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from lab_device import running_device_process
 from passthrough_proxy import running_passthrough_proxy
 from suite_runs import SUITES, SuiteRun, run_suite
 
+from benchmarks.device_process import DeviceProcess
 from snapcheck.exchange import Request
 from snapcheck.transport import Transport
 
@@ -33,11 +33,11 @@ STREAM_HEAVY = ("test_fps.py",)
 
 
 @pytest.fixture(scope="module")
-def device_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def device_url() -> Iterator[str]:
     """The reference device as its own process, started once for the module."""
-    log = tmp_path_factory.mktemp("device") / "device.log"
-    with running_device_process("--preroll", stderr_path=log) as url:
-        yield url
+    # Pre-roll fills 30 s of history before the device listens; that takes a few seconds.
+    with DeviceProcess("--preroll", start_timeout_s=60.0) as device:
+        yield device.url
 
 
 @dataclass(frozen=True, slots=True)

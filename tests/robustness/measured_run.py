@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab_device import ROOT
-from suite_runs import SuiteRun
+from suite_runs import ROOT, SuiteRun, suite_command, suite_environment
 
 POLL_S = 0.05
 # Linux reports ru_maxrss in KiB.
@@ -56,13 +54,11 @@ def _reap(process: subprocess.Popen[bytes], timeout_s: float) -> tuple[int, int,
 
 
 def run_suite_measured(*args: str, paths: tuple[Path, ...], timeout_s: float) -> MeasuredRun:
-    """``python -m pytest PATHS ARGS -rfEs -p no:cacheprovider`` from the root, measured."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SNAPCHECK_")}
-    command = [sys.executable, "-m", "pytest", *map(str, paths), *args, "-rfEs"]
+    """The suite (``suite_command``) run from the root, measured."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
-        process = subprocess.Popen([*command, "-p", "no:cacheprovider"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=err)  # fmt: skip
+        process = subprocess.Popen(suite_command(*args, paths=paths), cwd=ROOT,
+                                   env=suite_environment(), stdout=out, stderr=err)  # fmt: skip
         code, peak_kib, killed = _reap(process, timeout_s)
         seconds = time.monotonic() - started
         out.seek(0)

@@ -37,9 +37,9 @@ from pathlib import Path
 
 import pytest
 from hostile_server import Connection, Server, running_server, self_signed_tls
-from lab_device import ROOT
 from lying_device import LIES, TRUTH, running_lying_device
 from measured_run import MeasuredRun, run_suite_measured
+from suite_runs import ROOT
 
 SLICE = (ROOT / "suites" / "test_content_types.py", ROOT / "suites" / "test_fps.py")
 SETTINGS = ("-m", "quick", "--request-timeout", "1", "--stream-seconds", "2", "--rate-limit", "0")

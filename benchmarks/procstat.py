@@ -2,7 +2,8 @@
 
 Strategy: the benchmarks judge the device by what the kernel accounts to its process (all
 its threads together), read from ``/proc/<pid>/stat`` (utime + stime, in clock ticks) and
-``/proc/<pid>/status`` (``VmRSS``). The parsers take the text, so they are tested on tiny
+``/proc/<pid>/status`` (``VmRSS``); threads and open files are the entries of
+``/proc/<pid>/task`` and ``/proc/<pid>/fd``. The parsers take the text, so they are tested on tiny
 inputs; ``ProcessProbe`` only reads the files. No psutil: two files are all it takes.
 
 What never belongs here: starting or stopping processes, judging the figures.
@@ -50,7 +51,7 @@ def rss_bytes_from_status(text: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ProcessProbe:
-    """Reads one process's CPU seconds and resident bytes."""
+    """Reads one process's CPU seconds, resident bytes, threads and open files."""
 
     pid: int
 
@@ -63,6 +64,18 @@ class ProcessProbe:
         """Resident memory of the process now, in bytes."""
         text = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8", errors="replace")
         return rss_bytes_from_status(text)
+
+    def threads(self) -> int:
+        """How many threads the process has now."""
+        return _entries(f"/proc/{self.pid}/task")
+
+    def open_files(self) -> int:
+        """How many files (sockets included) the process has open now."""
+        return _entries(f"/proc/{self.pid}/fd")
+
+
+def _entries(folder: str) -> int:
+    return sum(1 for _ in Path(folder).iterdir())
 
 
 def own_cpu_s() -> float:

@@ -11,6 +11,7 @@ import asyncio
 import cProfile
 import marshal
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,22 @@ def test_the_probe_reads_a_live_process() -> None:
     assert probe.rss_bytes() > 1_000_000
     assert probe.cpu_s() > 0
     assert own_cpu_s() > 0
+
+
+def test_the_probe_counts_threads_and_open_files(tmp_path: Path) -> None:
+    probe = ProcessProbe(os.getpid())
+    files, threads = probe.open_files(), probe.threads()
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait)
+    with (tmp_path / "held").open("w"):
+        worker.start()
+        try:
+            assert probe.open_files() == files + 1
+            assert probe.threads() == threads + 1
+        finally:
+            release.set()
+            worker.join()
+    assert (probe.open_files(), probe.threads()) == (files, threads)
 
 
 # --- device_process --------------------------------------------------------------------

@@ -26,7 +26,6 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -240,26 +239,21 @@ def enough_open_files() -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def open_files(pid: int) -> int:
-    """How many files (sockets included) a process has open, from /proc."""
-    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
-
-
 def test_a_thousand_idle_connections_do_not_stop_the_device(enough_open_files: None) -> None:
     with DeviceProcess("--profile", "minimal") as process:
         address = loopback_address(process.url)
-        pid = process.probe.pid
-        before = open_files(pid)
+        probe = process.probe
+        before = probe.open_files()
         idle = [socket.create_connection(address, timeout=10) for _ in range(IDLE_CONNECTIONS)]
         try:
             assert snapshot_problems(address) == []
-            held = open_files(pid)
+            held = probe.open_files()
         finally:
             for sock in idle:
                 sock.close()
         assert held >= before + IDLE_CONNECTIONS
         deadline = time.monotonic() + 30
-        while open_files(pid) > before + 10 and time.monotonic() < deadline:
+        while probe.open_files() > before + 10 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert open_files(pid) <= before + 10, "the device kept the closed connections"
+        assert probe.open_files() <= before + 10, "the device kept the closed connections"
         assert snapshot_problems(address) == []

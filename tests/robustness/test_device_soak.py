@@ -37,11 +37,11 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from soak_load import LoadReport, StreamRead, run_load
 
 from benchmarks.device_process import DeviceProcess
+from benchmarks.procstat import ProcessProbe
 from reference_device import DeviceOptions, DeviceThread
 
 SOAK_ENV = "SNAPCHECK_SOAK_SECONDS"
@@ -75,13 +75,9 @@ class ProcessSample:
     files: int
 
 
-def _count(folder: str) -> int:
-    return sum(1 for _ in Path(folder).iterdir())
-
-
-def process_sample(pid: int, rss_bytes: Callable[[], int], at_s: float) -> ProcessSample:
-    """Read one sample of process ``pid`` from /proc."""
-    return ProcessSample(at_s, rss_bytes(), _count(f"/proc/{pid}/task"), _count(f"/proc/{pid}/fd"))
+def process_sample(probe: ProcessProbe, at_s: float) -> ProcessSample:
+    """Read one sample of the probed process from /proc."""
+    return ProcessSample(at_s, probe.rss_bytes(), probe.threads(), probe.open_files())
 
 
 def settle(measure: Callable[[], int], target: int) -> int:
@@ -121,13 +117,13 @@ def test_the_device_process_soaks_without_growing() -> None:
     samples: list[ProcessSample] = []
     with DeviceProcess("--preroll") as device:
         probe = device.probe
-        idle_files = _count(f"/proc/{probe.pid}/fd")
+        idle_files = probe.open_files()
 
         def sample(at_s: float) -> None:
-            samples.append(process_sample(probe.pid, probe.rss_bytes, at_s))
+            samples.append(process_sample(probe, at_s))
 
         report = asyncio.run(run_load(device.url, duration, sample))
-        files_after = settle(lambda: _count(f"/proc/{probe.pid}/fd"), idle_files)
+        files_after = settle(probe.open_files, idle_files)
     assert_clean_replies(report)
     assert stalled_streams(report.streams) == []
     assert delivered_share(report.streams) >= 1 - RATE_TOLERANCE

@@ -126,6 +126,24 @@ class DevToolsPipe:
         self._next_id += 1
         os.write(self._out, json.dumps({"id": self._next_id, "method": method}).encode() + b"\0")
 
+    def new_page(self, width: int, height: int) -> str:
+        """A blank page of this viewport (one device pixel per CSS pixel); its session ID."""
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        session: str = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        self.call("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
+                  deviceScaleFactor=1, mobile=False)  # fmt: skip
+        return session
+
+    def evaluate(self, session: str, expression: str) -> Any:
+        """The value of a JavaScript expression in the page (a promise is awaited)."""
+        result = self.call("Runtime.evaluate", session, expression=expression,
+                           awaitPromise=True, returnByValue=True)  # fmt: skip
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression!r} raised in the page: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
     def wait_for(self, method: str) -> None:
         """Read until an event of this kind has arrived."""
         while not any(event.get("method") == method for event in self.events):
@@ -185,32 +203,21 @@ def _collect(load: PageLoad, events: list[dict[str, Any]]) -> None:
             load.log_errors.append(params["entry"]["text"])
 
 
-def _evaluate(pipe: DevToolsPipe, session: str, expression: str) -> Any:
-    result = pipe.call("Runtime.evaluate", session, expression=expression,
-                       awaitPromise=True, returnByValue=True)
-    if "exceptionDetails" in result:
-        raise RuntimeError(f"{expression!r} raised in the page: {result['exceptionDetails']}")
-    return result["result"]["value"]
-
-
 def open_page(path: Path, profile: Path) -> PageLoad:
     """Open a local file offline in a fresh headless Chromium profile; what the page did."""
     with chromium_session(find_chromium(), profile) as pipe:
-        target = pipe.call("Target.createTarget", url="about:blank")["targetId"]
-        session = pipe.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+        session = pipe.new_page(VIEWPORT_WIDTH, 1000)
         for domain in ("Page", "Runtime", "Log", "Network"):
             pipe.call(f"{domain}.enable", session)
         pipe.call("Network.emulateNetworkConditions", session, offline=True, latency=0,
                   downloadThroughput=-1, uploadThroughput=-1)
-        pipe.call("Emulation.setDeviceMetricsOverride", session, width=VIEWPORT_WIDTH,
-                  height=1000, deviceScaleFactor=1, mobile=False)
         pipe.call("Page.navigate", session, url=path.resolve().as_uri())
         pipe.wait_for("Page.loadEventFired")
         load = PageLoad()
         load.images = [(str(kind), int(width), int(height))
-                       for kind, width, height in _evaluate(pipe, session, IMAGES_JS)]
-        load.title = _evaluate(pipe, session, "document.title")
-        load.text = _evaluate(pipe, session, "document.body.innerText")
+                       for kind, width, height in pipe.evaluate(session, IMAGES_JS)]
+        load.title = pipe.evaluate(session, "document.title")
+        load.text = pipe.evaluate(session, "document.body.innerText")
         shot = pipe.call("Page.captureScreenshot", session, format="png",
                          captureBeyondViewport=True)
         load.screenshot = base64.b64decode(shot["data"])

@@ -35,19 +35,8 @@ class Tab:
 
     def __init__(self, pipe: DevToolsPipe, width: int, height: int) -> None:
         self._pipe = pipe
-        target = pipe.call("Target.createTarget", url="about:blank")["targetId"]
-        self._session: str = pipe.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
+        self._session = pipe.new_page(width, height)
         pipe.call("Page.enable", self._session)
-        pipe.call(
-            "Emulation.setDeviceMetricsOverride",
-            self._session,
-            width=width,
-            height=height,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
 
     def navigate(self, url: str) -> None:
         """Load ``url`` (returns once the navigation committed, not when the page loaded)."""
@@ -57,16 +46,7 @@ class Tab:
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression (a promise is awaited)."""
-        result = self._pipe.call(
-            "Runtime.evaluate",
-            self._session,
-            expression=expression,
-            awaitPromise=True,
-            returnByValue=True,
-        )
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression!r} raised in the page: {result['exceptionDetails']}")
-        return result["result"].get("value")
+        return self._pipe.evaluate(self._session, expression)
 
     def screenshot(self, x: int, y: int, width: int, height: int) -> bytes:
         """A PNG of one region of the page, at one device pixel per CSS pixel."""

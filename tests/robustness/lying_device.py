@@ -30,7 +30,6 @@ What never belongs here: running the suite, judging what it says (the tests).
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import socket
@@ -44,7 +43,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from hostile_server import Connection, Server, response, running_server
 from PIL import Image, ImageDraw
-from scripted_device import CAPS, INFO, SIZES
+from scripted_device import CAPS, INFO, SIZES, json_reply
 
 BOUNDARY = "lyingframe"
 MAX_FPS = 15
@@ -64,16 +63,11 @@ class Ask:
     fps: float | None
 
 
-def _json(document: object) -> bytes:
-    headers = (("Content-Type", "application/json"), ("Server", "HIP9.9.9.9.9"))
-    return response("200 OK", headers, json.dumps(document).encode())
-
-
 def _error(code: int, param: str | None = None, description: str = "refused") -> bytes:
     error: dict[str, object] = {"code": code, "description": description}
     if param is not None:
         error["param"] = param
-    return _json({"success": False, "error": error})
+    return json_reply({"success": False, "error": error})
 
 
 class _Frames:
@@ -318,9 +312,9 @@ def _handler(lie: Lie, scene: Scene) -> Callable[[Connection], None]:
         elif method not in SERVED_METHODS:
             conn.send(_error(3))
         elif path == "/api/system/info":
-            conn.send(_json({"success": True, "result": INFO}))
+            conn.send(json_reply({"success": True, "result": INFO}))
         elif path == "/api/camera/caps":
-            conn.send(_json({"success": True, "result": CAPS}))
+            conn.send(json_reply({"success": True, "result": CAPS}))
         else:
             checked = validate(params)
             if isinstance(checked, bytes):

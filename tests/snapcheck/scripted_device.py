@@ -76,7 +76,8 @@ class _Counter:
             return self.snapshots
 
 
-def _json(document: dict[str, object], status: str = "200 OK") -> bytes:
+def json_reply(document: object, status: str = "200 OK") -> bytes:
+    """A JSON reply as the scripted devices send it (with a 2N-style Server header)."""
     headers = (("Content-Type", "application/json"), ("Server", "HIP9.9.9.9.9"))
     return response(status, headers, json.dumps(document).encode())
 
@@ -85,7 +86,7 @@ def _error(faults: Faults, code: int, param: str) -> bytes:
     error: dict[str, object] = {"code": code, "description": "invalid parameter value"}
     if not faults.omit_error_param:
         error["param"] = param
-    return _json({"success": False, "error": error}, faults.error_status)
+    return json_reply({"success": False, "error": error}, faults.error_status)
 
 
 def _image(faults: Faults, size: tuple[int, int]) -> bytes:
@@ -98,7 +99,7 @@ def _image(faults: Faults, size: tuple[int, int]) -> bytes:
 
 def _caps(faults: Faults) -> bytes:
     if faults.caps_body is None:
-        return _json({"success": True, "result": CAPS})
+        return json_reply({"success": True, "result": CAPS})
     return response(headers=(("Content-Type", "application/json"),), body=faults.caps_body)
 
 
@@ -150,7 +151,7 @@ def _handler(faults: Faults, counter: _Counter) -> Callable[[Connection], None]:
         if _unauthorised(faults, conn, target.path):
             return
         if target.path == "/api/system/info":
-            conn.send(_json({"success": True, "result": INFO}))
+            conn.send(json_reply({"success": True, "result": INFO}))
         elif target.path == "/api/camera/caps":
             conn.send(_caps(faults))
         elif target.path == "/api/camera/snapshot":
@@ -162,7 +163,7 @@ def _handler(faults: Faults, counter: _Counter) -> Callable[[Connection], None]:
             conn.send(_snapshot(faults, params))
         else:
             body = {"success": False, "error": {"code": 2, "description": "invalid path"}}
-            conn.send(_json(body))
+            conn.send(json_reply(body))
 
     return handle
 
